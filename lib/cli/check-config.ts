@@ -1,0 +1,26 @@
+import { readConfig, ConfigError } from '../config/index.js'
+import type { CliIo } from './io.js'
+
+/** `build-hook check-config [FILE]`: validates a config with the server's own code. 0 valid, 1 invalid. */
+export function checkConfig (args: readonly string[], io: CliIo): number {
+  if (args.length > 1) {
+    io.stderr('usage: build-hook check-config [FILE]   (default: $CONFIG_PATH or ./config.toml)\n')
+    return 2
+  }
+  const file = args[0] ?? io.env.CONFIG_PATH ?? './config.toml'
+  try {
+    const settings = readConfig(file)
+    const images = settings.projects.reduce((sum, project) => sum + project.images.length, 0)
+    const projects = settings.projects.map(project => project.slug).join(', ')
+    io.stdout(`${settings.source}: OK (${plural(settings.projects.length, 'project')}: ${projects}; ${plural(images, 'image')})\n`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    io.stderr(`${err.message}\n`)
+    return 1
+  }
+}
+
+function plural (count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

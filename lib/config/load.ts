@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import TOML from '@iarna/toml'
+import { BuildHookError } from '../errors.js'
+import { formatProblems, sortProblems, type Problem } from './problems.js'
+import { schemaProblems } from './schema-problems.js'
+import { semanticProblems } from './semantic-problems.js'
+import { normalise, type SettingsOverrides } from './normalise.js'
+import type { ConfigFile } from './schema.js'
+import type { Settings } from './settings.js'
+
+export class ConfigError extends BuildHookError {
+  readonly problems: readonly Problem[]
+
+  constructor (code: string, message: string, problems: readonly Problem[] = []) {
+    super(code, message)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+/** Reads, parses and validates a config file; throws one ConfigError listing every problem. */
+export function readConfig (file: string, overrides: SettingsOverrides = {}): Settings {
+  const source = path.resolve(file)
+  let text: string
+  try {
+    text = readFileSync(source, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      throw new ConfigError('BH_CONFIG_NOT_FOUND', `Configuration file not found: ${source} (set CONFIG_PATH to its location)`)
+    }
+    throw new ConfigError('BH_CONFIG_UNREADABLE', `Cannot read configuration file ${source}: ${code ?? (err as Error).message}`)
+  }
+  return parseConfig(text, source, overrides)
+}
+
+export function parseConfig (text: string, source: string, overrides: SettingsOverrides = {}): Settings {
+  const raw = parseToml(text, source)
+  const problems = sortProblems([...schemaProblems(raw), ...semanticProblems(raw)])
+  if (problems.length > 0) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`
+    throw new ConfigError('BH_CONFIG_INVALID', `Invalid configuration in ${source} (${count}):\n${formatProblems(problems)}`, problems)
+  }
+  return normalise(raw as ConfigFile, source, overrides)
+}
+
+function parseToml (text: string, source: string): unknown {
+  try {
+    return TOML.parse(text)
+  } catch (err) {
+    const { line, col, message } = err as { line?: number, col?: number, message: string }
+    // @iarna/toml counts from 0 and puts the position and an excerpt in its message: keep the reason and the excerpt.
+    const [first = '', ...excerpt] = message.split('\n')
+    const reason = first.replace(/ at row \d+, col \d+, pos \d+:$/, '')
+    const where = line === undefined ? source : `${source}:${line + 1}:${(col ?? 0) + 1}`
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${where}: ${reason}\n${excerpt.join('\n').trimEnd()}`)
+  }
+}

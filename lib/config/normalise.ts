@@ -1,0 +1,76 @@
+import path from 'node:path'
+import type { ConfigFile, ImageFile, ProjectFile } from './schema.js'
+import { parseResource, type ResourceRef } from './rules.js'
+import { DEFAULTS, type ImageSettings, type ProjectSettings, type Settings, type TlsSettings } from './settings.js'
+
+export interface SettingsOverrides {
+  /** BUILDKIT_HOST: replaces app.builder.endpoint. */
+  builderEndpoint?: string | undefined
+}
+
+/** Turns a file that passed validation into frozen settings with every default filled in. */
+export function normalise (file: ConfigFile, source: string, overrides: SettingsOverrides = {}): Settings {
+  const builder = file.app.builder ?? {}
+  const settings: Settings = {
+    source,
+    registry: file.app.registry,
+    builder: {
+      name: builder.name ?? DEFAULTS.builderName,
+      endpoint: overrides.builderEndpoint ?? builder.endpoint ?? DEFAULTS.builderEndpoint,
+      tls: builder.tls === undefined ? null : tlsSettings(builder.tls),
+      maxConcurrentBuilds: builder.max_concurrent_builds ?? DEFAULTS.maxConcurrentBuilds,
+      timeoutSeconds: builder.timeout_seconds ?? DEFAULTS.buildTimeoutSeconds
+    },
+    projects: file.projects.map(project => projectSettings(project, file))
+  }
+  return deepFreeze(settings)
+}
+
+function tlsSettings (tls: NonNullable<NonNullable<ConfigFile['app']['builder']>['tls']>): TlsSettings {
+  return { ca: tls.ca ?? null, cert: tls.cert ?? null, key: tls.key ?? null, serverName: tls.server_name ?? null }
+}
+
+function projectSettings (project: ProjectFile, file: ConfigFile): ProjectSettings {
+  const deployments = project.deployments
+  return {
+    name: project.name,
+    slug: project.slug,
+    code: { url: project.code.url, branch: project.code.branch },
+    images: project.image.map(image => imageSettings(image, file.app.registry)),
+    deployments: deployments === undefined
+      ? null
+      : {
+          namespace: deployments.namespace,
+          resources: deployments.resources.map(resource => parseResource(resource) as ResourceRef),
+          wait: deployments.wait ?? DEFAULTS.deployWait,
+          timeoutSeconds: deployments.timeout_seconds ?? DEFAULTS.deployTimeoutSeconds
+        },
+    webhookSecretEnv: project.webhook?.secret_env ?? file.app.webhook?.secret_env ?? null
+  }
+}
+
+function imageSettings (image: ImageFile, registry: string): ImageSettings {
+  const location = path.posix.normalize(image.location)
+  // As the original service: the build context is the Dockerfile's directory unless set.
+  const context = path.posix.normalize(image.context ?? path.posix.dirname(location))
+  return {
+    repository: image.repository,
+    name: `${registry}/${image.repository}`,
+    tag: image.tag,
+    location,
+    context,
+    dockerfile: path.posix.relative(context === '.' ? '' : context, location),
+    target: image.target ?? null,
+    platforms: image.platforms ?? [],
+    buildArgs: image.build_args ?? {},
+    cache: image.cache ?? DEFAULTS.cache
+  }
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

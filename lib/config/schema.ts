@@ -1,0 +1,73 @@
+import Type, { type Static } from 'typebox'
+
+// The shape of config.toml, exactly as users write it (snake_case keys).
+// Structure and types only: the semantic rules with readable messages live in rules.ts.
+// Every object is closed, so a typo such as `brnach` is reported instead of ignored.
+const closed = { additionalProperties: false } as const
+
+const Text = Type.String({ minLength: 1 })
+
+export const TlsSchema = Type.Object({
+  ca: Type.Optional(Text),
+  cert: Type.Optional(Text),
+  key: Type.Optional(Text),
+  server_name: Type.Optional(Text)
+}, closed)
+
+export const BuilderSchema = Type.Object({
+  name: Type.Optional(Text),
+  endpoint: Type.Optional(Text),
+  tls: Type.Optional(TlsSchema),
+  max_concurrent_builds: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 }))
+}, closed)
+
+export const WebhookSchema = Type.Object({
+  secret_env: Type.Optional(Text)
+}, closed)
+
+export const CacheModes = ['registry', 'inline', 'none'] as const
+
+export const ImageSchema = Type.Object({
+  repository: Text,
+  location: Text,
+  tag: Text,
+  context: Type.Optional(Text),
+  target: Type.Optional(Text),
+  platforms: Type.Optional(Type.Array(Text)),
+  build_args: Type.Optional(Type.Record(Type.String(), Type.String())),
+  cache: Type.Optional(Type.Enum([...CacheModes]))
+}, closed)
+
+export const DeploymentsSchema = Type.Object({
+  namespace: Text,
+  resources: Type.Array(Text),
+  wait: Type.Optional(Type.Boolean()),
+  timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 }))
+}, closed)
+
+export const ProjectSchema = Type.Object({
+  name: Text,
+  slug: Text,
+  code: Type.Object({
+    url: Text,
+    branch: Text
+  }, closed),
+  image: Type.Array(ImageSchema, { minItems: 1 }),
+  deployments: Type.Optional(DeploymentsSchema),
+  webhook: Type.Optional(WebhookSchema)
+}, closed)
+
+export const ConfigFileSchema = Type.Object({
+  app: Type.Object({
+    registry: Text,
+    builder: Type.Optional(BuilderSchema),
+    webhook: Type.Optional(WebhookSchema)
+  }, closed),
+  projects: Type.Array(ProjectSchema, { minItems: 1 })
+}, closed)
+
+export type ConfigFile = Static<typeof ConfigFileSchema>
+export type ProjectFile = Static<typeof ProjectSchema>
+export type ImageFile = Static<typeof ImageSchema>
+export type CacheMode = typeof CacheModes[number]

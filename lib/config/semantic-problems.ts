@@ -1,0 +1,118 @@
+import path from 'node:path'
+import { joinPath, type Problem } from './problems.js'
+import * as rules from './rules.js'
+import { DEFAULTS } from './settings.js'
+
+type Table = Record<string, unknown>
+
+// Walks whatever was parsed, checking every value that has the right type; wrong types are the
+// schema's to report, so a half-broken file still gets every problem listed in one pass.
+export function semanticProblems (raw: unknown): Problem[] {
+  const problems: Problem[] = []
+  const check = (at: string, value: unknown, rule: (v: string) => string | null): void => {
+    if (typeof value !== 'string' || value === '') return
+    const message = rule(value)
+    if (message !== null) problems.push({ path: at, message })
+  }
+
+  const root = table(raw)
+  const app = table(root.app)
+  check('app.registry', app.registry, rules.checkRegistry)
+  const builder = table(app.builder)
+  check('app.builder.name', builder.name, rules.checkBuilderName)
+  check('app.builder.endpoint', builder.endpoint, rules.checkEndpoint)
+  const tls = table(builder.tls)
+  if ((typeof tls.cert === 'string') !== (typeof tls.key === 'string')) {
+    problems.push({ path: 'app.builder.tls', message: 'cert and key must be set together' })
+  }
+  check('app.webhook.secret_env', table(app.webhook).secret_env, rules.checkEnvName)
+
+  const slugs = new Map<string, string>()
+  const references = new Map<string, string>()
+  list(root.projects).forEach((entry, p) => {
+    const at = joinPath('projects', p)
+    const project = table(entry)
+    check(`${at}.slug`, project.slug, rules.checkSlug)
+    firstOf(slugs, project.slug, `${at}.slug`, problems)
+    const code = table(project.code)
+    check(`${at}.code.url`, code.url, rules.checkGitUrl)
+    check(`${at}.code.branch`, code.branch, rules.checkBranch)
+    check(`${at}.webhook.secret_env`, table(project.webhook).secret_env, rules.checkEnvName)
+
+    const repositories = new Map<string, string>()
+    list(project.image).forEach((imageEntry, i) => {
+      imageProblems(table(imageEntry), joinPath(`${at}.image`, i), app.registry, check, problems)
+      const image = table(imageEntry)
+      // Two images of one project in one repository would overwrite each other's sha-<commit> tag.
+      const unique = firstOf(repositories, image.repository, `${joinPath(`${at}.image`, i)}.repository`, problems)
+      if (unique && typeof image.repository === 'string' && typeof image.tag === 'string') {
+        firstOf(references, `${image.repository}:${image.tag}`, `${joinPath(`${at}.image`, i)}.tag`, problems)
+      }
+    })
+
+    const deployments = table(project.deployments)
+    check(`${at}.deployments.namespace`, deployments.namespace, rules.checkNamespace)
+    const resources = new Map<string, string>()
+    list(deployments.resources).forEach((resource, r) => {
+      const rat = joinPath(`${at}.deployments.resources`, r)
+      if (typeof resource !== 'string' || resource === '') return
+      const parsed = rules.parseResource(resource)
+      if (typeof parsed === 'string') problems.push({ path: rat, message: parsed })
+      else firstOf(resources, `${parsed.kind}/${parsed.name}`, rat, problems)
+    })
+  })
+  return problems
+}
+
+function imageProblems (
+  image: Table,
+  at: string,
+  registry: unknown,
+  check: (at: string, value: unknown, rule: (v: string) => string | null) => void,
+  problems: Problem[]
+): void {
+  const cache = typeof image.cache === 'string' ? image.cache : DEFAULTS.cache
+  check(`${at}.repository`, image.repository, rules.checkRepository)
+  if (typeof registry === 'string') check(`${at}.repository`, image.repository, repo => rules.checkReferenceLength(registry, repo))
+  check(`${at}.tag`, image.tag, tag => rules.checkTag(tag, cache))
+  check(`${at}.location`, image.location, rules.checkRepoPath)
+  check(`${at}.context`, image.context, rules.checkRepoPath)
+  check(`${at}.target`, image.target, rules.checkTarget)
+  const platforms = new Map<string, string>()
+  list(image.platforms).forEach((platform, i) => {
+    check(joinPath(`${at}.platforms`, i), platform, rules.checkPlatform)
+    firstOf(platforms, platform, joinPath(`${at}.platforms`, i), problems)
+  })
+  for (const name of Object.keys(table(image.build_args))) {
+    const message = rules.checkBuildArgName(name)
+    if (message !== null) problems.push({ path: joinPath(`${at}.build_args`, name), message })
+  }
+  // buildx reads -f relative to the context directory of a git context, so the Dockerfile must sit inside it.
+  if (typeof image.location === 'string' && typeof image.context === 'string' &&
+      rules.checkRepoPath(image.location) === null && rules.checkRepoPath(image.context) === null) {
+    const relative = path.posix.relative(path.posix.normalize(image.context), path.posix.normalize(image.location))
+    if (relative.startsWith('..')) {
+      problems.push({ path: `${at}.location`, message: `must be inside the context directory '${image.context}'` })
+    }
+  }
+}
+
+/** Records where a value first appeared; reports a later repeat of it (and returns false for it). */
+function firstOf (seen: Map<string, string>, value: unknown, at: string, problems: Problem[]): boolean {
+  if (typeof value !== 'string' || value === '') return true
+  const first = seen.get(value)
+  if (first === undefined) {
+    seen.set(value, at)
+    return true
+  }
+  problems.push({ path: at, message: `duplicate of ${first} ('${value}')` })
+  return false
+}
+
+function table (value: unknown): Table {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Table : {}
+}
+
+function list (value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}

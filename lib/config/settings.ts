@@ -1,0 +1,71 @@
+import type { CacheMode } from './schema.js'
+import type { ResourceRef } from './rules.js'
+
+// The validated, normalised configuration every other module receives (frozen, never re-checked).
+
+export interface TlsSettings {
+  ca: string | null
+  cert: string | null
+  key: string | null
+  serverName: string | null
+}
+
+export interface BuilderSettings {
+  name: string
+  endpoint: string
+  tls: TlsSettings | null
+  maxConcurrentBuilds: number
+  timeoutSeconds: number
+}
+
+export interface ImageSettings {
+  repository: string
+  /** registry/repository, without a tag. */
+  name: string
+  tag: string
+  /** The Dockerfile path as written in the config, relative to the repository root. */
+  location: string
+  /** Build context directory relative to the repository root ('.' for the root). */
+  context: string
+  /** The Dockerfile path relative to the context directory, as buildx's -f wants it for a git context. */
+  dockerfile: string
+  target: string | null
+  platforms: readonly string[]
+  buildArgs: Readonly<Record<string, string>>
+  cache: CacheMode
+}
+
+export interface DeploymentSettings {
+  namespace: string
+  resources: readonly ResourceRef[]
+  wait: boolean
+  timeoutSeconds: number
+}
+
+export interface ProjectSettings {
+  name: string
+  slug: string
+  code: { url: string, branch: string }
+  images: readonly ImageSettings[]
+  deployments: DeploymentSettings | null
+  /** Name of the environment variable holding this project's webhook secret (project's own, else app's). */
+  webhookSecretEnv: string | null
+}
+
+export interface Settings {
+  /** Absolute path of the file these settings came from. */
+  source: string
+  registry: string
+  builder: BuilderSettings
+  projects: readonly ProjectSettings[]
+}
+
+export const DEFAULTS = Object.freeze({
+  builderName: 'build-hook',
+  builderEndpoint: 'tcp://buildkitd.build.svc.cluster.local:1234',
+  maxConcurrentBuilds: 2,
+  buildTimeoutSeconds: 3600,
+  cache: 'registry' as CacheMode,
+  deployWait: true,
+  deployTimeoutSeconds: 600
+})

@@ -1,0 +1,21 @@
+// pino `redact` paths: every header or field that can hold a secret. Fastify's request serializer logs
+// no headers, but an `err` or an object logged by hand might carry them.
+const SECRET_HEADERS = [
+  'authorization',
+  'x-hub-signature',
+  'x-hub-signature-256',
+  'x-gitea-signature',
+  'x-forgejo-signature',
+  'x-gogs-signature',
+  'x-gitlab-token',
+  'cookie'
+]
+
+const SECRET_FIELDS = ['token', 'tokens', 'secret', 'password', 'BEARER_TOKENS', 'GIT_TOKEN', 'GITHUB_TOKEN', 'GIT_AUTH_TOKEN']
+
+export const REDACT_PATHS: readonly string[] = Object.freeze([
+  ...SECRET_HEADERS.flatMap(header => [`req.headers["${header}"]`, `headers["${header}"]`, `*.headers["${header}"]`]),
+  ...SECRET_FIELDS.flatMap(field => [field, `*.${field}`, `env.${field}`])
+])
+
+export const REDACT_CENSOR = '[redacted]'

@@ -1,0 +1,31 @@
+// Compiles the TypeScript sources only when dist/ is missing or older than them, so `npm start`
+// stays fast (no TypeScript load) after the first build.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const sourceDirs = ['plugins', 'routes', 'lib', 'bin']
+const sources = ['app.ts', 'server.ts', ...sourceDirs.flatMap(dir => walk(path.join(root, dir)))]
+
+function walk (dir) {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) return walk(full)
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path.relative(root, full)] : []
+  })
+}
+
+const stale = sources.filter(source => {
+  const output = path.join(root, 'dist', source.replace(/\.ts$/, '.js'))
+  return !existsSync(output) || statSync(output).mtimeMs < statSync(path.join(root, source)).mtimeMs
+})
+
+if (stale.length > 0) {
+  process.stderr.write(`build-hook: compiling (${stale.length} changed source file${stale.length === 1 ? '' : 's'})\n`)
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  process.exitCode = result.status ?? 1
+}

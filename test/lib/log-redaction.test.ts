@@ -1,0 +1,47 @@
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { pino } from 'pino'
+import { REDACT_CENSOR, REDACT_PATHS } from '../../lib/log-redaction.js'
+import { build, TOKENS } from '../helper.js'
+
+function capture (): { stream: Writable, text: () => string } {
+  const chunks: string[] = []
+  return {
+    stream: new Writable({ write (chunk, _enc, cb) { chunks.push(String(chunk)); cb() } }),
+    text: () => chunks.join('')
+  }
+}
+
+t.test('secret headers and fields are censored wherever they are logged', async t => {
+  const out = capture()
+  const log = pino({ redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } }, out.stream)
+  log.info({
+    req: { headers: { authorization: 'Bearer s1', 'x-hub-signature-256': 'sha256=s2', 'x-gitlab-token': 's3', 'user-agent': 'GitHub-Hookshot' } },
+    headers: { 'x-gitea-signature': 's4', 'x-forgejo-signature': 's5', 'x-gogs-signature': 's6', 'x-hub-signature': 's7' },
+    env: { BEARER_TOKENS: 's8', GIT_TOKEN: 's9' },
+    token: 's10',
+    build: { secret: 's11', GIT_AUTH_TOKEN: 's12' }
+  }, 'hello')
+  const line = out.text()
+  for (let i = 1; i <= 12; i++) t.notMatch(line, new RegExp(`\\bs${i}\\b`), `s${i} is censored`)
+  t.match(line, /GitHub-Hookshot/, 'harmless headers stay')
+  t.match(line, /\[redacted\]/)
+})
+
+t.test('no token reaches the service log, whatever the level and outcome of a request', async t => {
+  const out = capture()
+  const app = await build(t, { LOG_LEVEL: 'trace' }, { logStream: out.stream }, app => {
+    app.register(async (child) => {
+      child.get('/p', { config: { auth: 'bearer' } }, async (request) => {
+        request.log.info({ headers: request.headers }, 'handler saw headers')
+        return { ok: true }
+      })
+    })
+  })
+  await app.inject({ method: 'GET', url: '/p', headers: { authorization: `Bearer ${TOKENS[0]}` } })
+  await app.inject({ method: 'GET', url: '/p', headers: { authorization: 'Bearer wrong-secret-value' } })
+  const text = out.text()
+  t.match(text, /handler saw headers/)
+  t.match(text, /unauthorized: invalid authorization header/)
+  for (const secret of [...TOKENS, 'wrong-secret-value']) t.notMatch(text, secret)
+})

@@ -1,0 +1,138 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { build, TOKENS } from '../helper.js'
+
+/** A bearer-protected route and an open one, declared the way every route of the service is. */
+function testRoutes (app: FastifyInstance): void {
+  app.register(async (child) => {
+    child.post('/protected', { config: { auth: 'bearer' } }, async () => ({ ok: true }))
+    child.get('/open', { config: { auth: 'none' } }, async () => ({ ok: true }))
+  })
+}
+
+const invalid = { statusCode: 401, error: 'Unauthorized', message: 'invalid authorization header' }
+
+t.test('a protected route refuses a request without a token', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  const res = await app.inject({ method: 'POST', url: '/protected' })
+  t.equal(res.statusCode, 401)
+  t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook"')
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
+})
+
+t.test('a protected route refuses a wrong token, Basic credentials, an empty bearer and a bare scheme', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  const headers = [
+    'Bearer wrong-token',
+    `Bearer ${TOKENS[0]}x`,
+    `Basic ${Buffer.from(`user:${TOKENS[0]}`).toString('base64')}`,
+    `Basic ${TOKENS[0]}`,
+    'Bearer ',
+    'Bearer',
+    TOKENS[0]
+  ]
+  for (const authorization of headers) {
+    const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
+    t.equal(res.statusCode, 401, authorization)
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook", error="invalid_token"', authorization)
+    t.same(res.json(), invalid, authorization)
+  }
+})
+
+t.test('every configured token is accepted, and the scheme name is case-insensitive', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  for (const authorization of [`Bearer ${TOKENS[0]}`, `Bearer ${TOKENS[1]}`, `bearer ${TOKENS[0]}`, `BEARER ${TOKENS[1]}`]) {
+    const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
+    t.equal(res.statusCode, 200, authorization)
+    t.same(res.json(), { ok: true })
+  }
+})
+
+t.test('BEARER_TOKENS entries are trimmed and empty entries dropped', async t => {
+  const app = await build(t, { BEARER_TOKENS: ' ,alpha , ,beta,,' }, {}, testRoutes)
+  for (const token of ['alpha', 'beta']) {
+    const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization: `Bearer ${token}` } })
+    t.equal(res.statusCode, 200, token)
+  }
+  const empty = await app.inject({ method: 'POST', url: '/protected', headers: { authorization: 'Bearer  ' } })
+  t.equal(empty.statusCode, 401, 'an empty entry never becomes an empty token')
+})
+
+t.test('routes that declare no auth answer without a token: there is no global hook', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  const res = await app.inject({ method: 'GET', url: '/open' })
+  t.equal(res.statusCode, 200)
+})
+
+t.test('a route that declares no auth makes start-up fail', async t => {
+  const promise = build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.post('/forgot', async () => ({ ok: true }))
+    })
+  })
+  await t.rejects(promise, { code: 'BH_ROUTE_AUTH_MISSING', message: "Route POST /forgot declares no auth: set config.auth to 'bearer' or 'none'" })
+})
+
+t.test('a route with an unknown auth kind makes start-up fail', async t => {
+  const promise = build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.get('/odd', { config: { auth: 'basic' as 'none' } }, async () => ({ ok: true }))
+    })
+  })
+  await t.rejects(promise, { code: 'BH_ROUTE_AUTH_MISSING' })
+})
+
+t.test("a route's own onRequest hooks run after authentication", async t => {
+  const seen: string[] = []
+  const app = await build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.get('/hooked', { config: { auth: 'bearer' }, onRequest: async () => { seen.push('own hook') } }, async () => ({ ok: true }))
+    })
+  })
+  const refused = await app.inject({ method: 'GET', url: '/hooked' })
+  t.equal(refused.statusCode, 401)
+  t.same(seen, [], 'the route hook did not run for an unauthenticated request')
+  const ok = await app.inject({ method: 'GET', url: '/hooked', headers: { authorization: `Bearer ${TOKENS[0]}` } })
+  t.equal(ok.statusCode, 200)
+  t.same(seen, ['own hook'])
+})
+
+t.test('HEAD of a protected GET route is protected too', async t => {
+  const app = await build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.get('/secret', { config: { auth: 'bearer' } }, async () => ({ ok: true }))
+    })
+  })
+  const res = await app.inject({ method: 'HEAD', url: '/secret' })
+  t.equal(res.statusCode, 401)
+})
+
+t.test('with no token in production, start-up fails with a clear message', async t => {
+  for (const value of [undefined, '', ' , ']) {
+    await t.rejects(build(t, { NODE_ENV: 'production', BEARER_TOKENS: value }), {
+      code: 'BH_NO_TOKENS',
+      message: 'BEARER_TOKENS is empty: set at least one token (comma separated) when NODE_ENV=production'
+    }, String(value))
+  }
+})
+
+t.test('with no token outside production, a random token is generated, announced once and accepted', async t => {
+  const announced: string[] = []
+  const app = await build(t, { BEARER_TOKENS: undefined }, { announceToken: token => announced.push(token) }, testRoutes)
+  t.equal(announced.length, 1)
+  const token = announced[0]!
+  t.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url')
+  const ok = await app.inject({ method: 'POST', url: '/protected', headers: { authorization: `Bearer ${token}` } })
+  t.equal(ok.statusCode, 200)
+  const none = await app.inject({ method: 'POST', url: '/protected' })
+  t.equal(none.statusCode, 401, 'the service never runs unauthenticated')
+})
+
+t.test('two development runs get different tokens', async t => {
+  const announced: string[] = []
+  await build(t, { BEARER_TOKENS: undefined }, { announceToken: token => announced.push(token) })
+  await build(t, { BEARER_TOKENS: undefined }, { announceToken: token => announced.push(token) })
+  t.equal(announced.length, 2)
+  t.not(announced[0], announced[1])
+})

@@ -1,0 +1,49 @@
+import path from 'node:path'
+import t from 'tap'
+import { build, MINIMAL_CONFIG, writeConfig } from '../helper.js'
+import { RESERVED_SLUGS } from '../../lib/config/index.js'
+
+t.test('the config plugin decorates the validated environment and settings', async t => {
+  const file = writeConfig(t, MINIMAL_CONFIG)
+  const app = await build(t, { CONFIG_PATH: file, PORT: '8080', BUILDKIT_HOST: 'tcp://127.0.0.1:1234', UNRELATED_SECRET: 'x' })
+  t.equal(app.env.PORT, 8080)
+  t.equal(app.env.HOST, '0.0.0.0')
+  t.equal(app.env.CONFIG_PATH, file)
+  t.notOk('UNRELATED_SECRET' in app.env, 'only the variables the service reads are kept')
+  t.equal(app.settings.source, file)
+  t.equal(app.settings.builder.endpoint, 'tcp://127.0.0.1:1234', 'BUILDKIT_HOST overrides the endpoint')
+  t.ok(Object.isFrozen(app.settings))
+})
+
+t.test('an invalid environment fails start-up naming the variable', async t => {
+  await t.rejects(build(t, { PORT: 'eighty' }), { code: 'BH_ENV_INVALID', message: 'Invalid environment: env/PORT must be integer' })
+  await t.rejects(build(t, { LOG_LEVEL: 'loud' }), { code: 'BH_ENV_INVALID', message: /^Invalid environment: env\/LOG_LEVEL must be equal to one of the allowed values/ })
+})
+
+t.test('an invalid config fails start-up with every problem', async t => {
+  const file = writeConfig(t, MINIMAL_CONFIG.replace('branch = "main"', 'brnach = "main"'))
+  await t.rejects(build(t, { CONFIG_PATH: file }), {
+    code: 'BH_CONFIG_INVALID',
+    message: `Invalid configuration in ${file} (2 problems):\n  - projects[0].code.branch: is required\n  - projects[0].code.brnach: unknown key (did you mean 'branch'?)`
+  })
+})
+
+t.test('a missing config fails start-up with the absolute path', async t => {
+  const dir = t.testdir({})
+  await t.rejects(build(t, { CONFIG_PATH: path.join(dir, 'missing.toml') }), {
+    code: 'BH_CONFIG_NOT_FOUND',
+    message: `Configuration file not found: ${path.join(dir, 'missing.toml')} (set CONFIG_PATH to its location)`
+  })
+})
+
+t.test('every first path segment the service routes is a reserved slug', async t => {
+  const segments = new Set<string>()
+  await build(t, {}, {}, app => {
+    app.addHook('onRoute', route => {
+      const first = route.url.split('/')[1]
+      if (first !== undefined && first !== '' && !first.startsWith(':')) segments.add(first)
+    })
+  })
+  t.ok(segments.size > 0)
+  for (const segment of segments) t.ok(RESERVED_SLUGS.includes(segment), `/${segment} is reserved`)
+})
