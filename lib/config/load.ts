@@ -30,7 +30,7 @@ export function readConfig (file: string, overrides: SettingsOverrides = {}): Se
     if (code === 'ENOENT') {
       throw new ConfigError('BH_CONFIG_NOT_FOUND', `Configuration file not found: ${source} (set CONFIG_PATH to its location)`)
     }
-    throw new ConfigError('BH_CONFIG_UNREADABLE', `Cannot read configuration file ${source}: ${code ?? (err as Error).message}`)
+    throw new ConfigError('BH_CONFIG_UNREADABLE', `Cannot read configuration file ${source}: ${String(code)}`)
   }
   return parseConfig(text, source, overrides)
 }
@@ -49,11 +49,10 @@ function parseToml (text: string, source: string): unknown {
   try {
     return TOML.parse(text)
   } catch (err) {
-    const { line, col, message } = err as { line?: number, col?: number, message: string }
     // @iarna/toml counts from 0 and puts the position and an excerpt in its message: keep the reason and the excerpt.
-    const [first = '', ...excerpt] = message.split('\n')
-    const reason = first.replace(/ at row \d+, col \d+, pos \d+:$/, '')
-    const where = line === undefined ? source : `${source}:${line + 1}:${(col ?? 0) + 1}`
-    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${where}: ${reason}\n${excerpt.join('\n').trimEnd()}`)
+    const { line, col, message } = err as { line: number, col: number, message: string }
+    const [first, ...excerpt] = message.split('\n')
+    const reason = first!.replace(/ at row \d+, col \d+, pos \d+:$/, '')
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${line + 1}:${col + 1}: ${reason}\n${excerpt.join('\n').trimEnd()}`)
   }
 }

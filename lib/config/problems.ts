@@ -6,20 +6,13 @@ export interface Problem {
 
 const collator = new Intl.Collator('en', { numeric: true })
 
-/** Problems in file order (projects[2] before projects[10]), each reported once. */
+/** Problems in file order (projects[2] before projects[10]). */
 export function sortProblems (problems: readonly Problem[]): Problem[] {
-  const seen = new Set<string>()
-  const unique = problems.filter(p => {
-    const key = `${p.path}\u0000${p.message}`
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
-  return unique.sort((a, b) => collator.compare(a.path, b.path))
+  return [...problems].sort((a, b) => collator.compare(a.path, b.path))
 }
 
 export function formatProblems (problems: readonly Problem[]): string {
-  return problems.map(p => `  - ${p.path === '' ? '(file)' : p.path}: ${p.message}`).join('\n')
+  return problems.map(p => `  - ${p.path}: ${p.message}`).join('\n')
 }
 
 /** A TOML key as it appears in a path: bare when it can be, quoted otherwise. */

@@ -156,6 +156,24 @@ cache = "none"
   t.equal(b!.images[0]!.cache, 'none')
 })
 
+t.test('TLS options may be given one by one', async t => {
+  const settings = parseConfig(MINIMAL_CONFIG + '[app.builder.tls]\nca = "/certs/ca.pem"\n', SOURCE)
+  t.same(settings.builder.tls, { ca: '/certs/ca.pem', cert: null, key: null, serverName: null })
+  const mutual = parseConfig(MINIMAL_CONFIG + '[app.builder.tls]\ncert = "/c.pem"\nkey = "/k.pem"\n', SOURCE)
+  t.same(mutual.builder.tls, { ca: null, cert: '/c.pem', key: '/k.pem', serverName: null })
+})
+
+t.test('empty or mistyped values are reported once, by the schema, not again as duplicates', async t => {
+  const second = MINIMAL_CONFIG.slice(MINIMAL_CONFIG.indexOf('[[projects]]'))
+  const toml = (MINIMAL_CONFIG + second).replaceAll('slug = "demo"', 'slug = ""').replaceAll('repository = "demo/web"', 'repository = 7')
+  t.same(problemsOf(toml), [
+    'projects[0].image[0].repository: must be a string',
+    'projects[0].slug: must not be empty',
+    'projects[1].image[0].repository: must be a string',
+    'projects[1].slug: must not be empty'
+  ])
+})
+
 t.test('a deployments table gets wait = true and a 600 s timeout by default', async t => {
   const toml = MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n'
   t.same(parseConfig(toml, SOURCE).projects[0]!.deployments, {
@@ -169,7 +187,7 @@ t.test('missing required keys are reported with their path', async t => {
   t.same(problemsOf(edit('registry = "registry.test"', '')), ['app.registry: is required'])
   t.same(problemsOf(''), ['app: is required', 'projects: is required'])
   t.same(problemsOf('[app]\nregistry = "r.test"\n'), ['projects: is required'])
-  t.same(problemsOf('projects = []\n[app]\nregistry = "r.test"\n'), ['projects: must have at least 1 entry'])
+  t.same(problemsOf('projects = []\n[app]\nregistry = "r.test"\n'), ['projects: must have at least one entry'])
 })
 
 t.test('empty required strings are reported', async t => {
