@@ -6,7 +6,11 @@ import config from './plugins/config.js'
 import errors from './plugins/errors.js'
 import readiness from './plugins/readiness.js'
 import auth from './plugins/auth.js'
+import store from './plugins/store.js'
+import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
+import builds, { type BuildsPluginOptions } from './plugins/builds.js'
 import health from './routes/health.js'
+import hook from './routes/hook.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS } from './lib/log-redaction.js'
 
@@ -17,6 +21,10 @@ export interface AppOptions {
   logStream?: Writable
   /** Shows a generated development token (stderr by default). */
   announceToken?: (token: string) => void
+  /** Builder retry and kill timings (tests shorten them). */
+  buildx?: BuildxPluginOptions
+  /** Shutdown grace for running builds. */
+  builds?: BuildsPluginOptions
 }
 
 export const BODY_LIMIT = 25 * 1024 * 1024 // GitHub's largest webhook payload
@@ -28,7 +36,11 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(errors)
   await fastify.register(readiness)
   await fastify.register(auth, { announceToken: options.announceToken })
+  await fastify.register(store)
+  await fastify.register(buildx, options.buildx ?? {})
+  await fastify.register(builds, options.builds ?? {})
   await fastify.register(health)
+  await fastify.register(hook)
 }, { name: 'app' })
 
 export function serverOptions (options: AppOptions): FastifyServerOptions {

@@ -16,12 +16,23 @@ export const EnvSchema = Type.Object({
   GIT_TOKEN: Type.Optional(Type.String()),
   GITHUB_TOKEN: Type.Optional(Type.String()),
   KUBECONFIG: Type.Optional(Type.String()),
+  // Passed on to docker and git children (lib/process/child-env.ts): where to find them, their home, and
+  // the Docker config with the registry credentials.
+  PATH: Type.Optional(Type.String()),
+  HOME: Type.Optional(Type.String()),
+  DOCKER_CONFIG: Type.Optional(Type.String()),
   // After SIGTERM, /ready answers 503 for this long before the listener closes, so that Kubernetes takes
   // the pod out of its Service before connections are refused.
   SHUTDOWN_DRAIN_SECONDS: Type.Number({ default: 0, minimum: 0, maximum: 300 })
 }, { additionalProperties: false }) // the decorated env holds these keys only, not the whole process environment
 
 export type Env = Static<typeof EnvSchema>
+
+/** GIT_TOKEN, or GITHUB_TOKEN (the original service's name); null when neither is set. */
+export function gitToken (env: Env): string | null {
+  const token = env.GIT_TOKEN ?? env.GITHUB_TOKEN ?? ''
+  return token === '' ? null : token
+}
 
 export function isLogLevel (value: unknown): value is Env['LOG_LEVEL'] {
   return (LOG_LEVELS as readonly unknown[]).includes(value)

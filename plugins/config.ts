@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
-import { EnvSchema, type Env } from '../lib/env.js'
+import { EnvSchema, gitToken, type Env } from '../lib/env.js'
+import { parseBearerTokens } from '../lib/bearer-tokens.js'
+import { Redactor } from '../lib/secrets/redactor.js'
 import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
 
 declare module 'fastify' {
@@ -9,6 +11,8 @@ declare module 'fastify' {
     env: Env
     /** config.toml, validated and frozen. */
     settings: Settings
+    /** Removes every configured secret's value from text that leaves the process (logs, records, errors). */
+    redactor: Redactor
   }
 }
 
@@ -26,5 +30,6 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   }
   const settings = readConfig(fastify.env.CONFIG_PATH, { builderEndpoint: fastify.env.BUILDKIT_HOST })
   fastify.decorate('settings', settings)
+  fastify.decorate('redactor', new Redactor([...parseBearerTokens(fastify.env.BEARER_TOKENS), gitToken(fastify.env) ?? undefined]))
   fastify.log.info({ config: settings.source, projects: settings.projects.map(project => project.slug) }, 'Configuration loaded.')
 }, { name: 'config' })

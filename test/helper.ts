@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../app.js'
+import type { BuildRecord, BuildStatus } from '../lib/builds/record.js'
+import { FAKE_BIN, FakeDocker, startBuildkit, type FakeBuildkit } from './fixtures/docker.js'
 
 export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures')
@@ -27,16 +30,41 @@ location = "Dockerfile"
 tag = "latest"
 `
 
-/** The environment a test app gets: no variable of the machine's leaks in. */
+/** A fresh directory of the test's own, removed when it ends. */
+export function tempDir (t: Test): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** The environment a test app gets: no variable of the machine's leaks in; `docker` is the double. */
 export function testEnv (t: Test, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const dir = overrides.DATA_DIR === undefined || overrides.DOCKER_CONFIG === undefined ? tempDir(t) : ''
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     BEARER_TOKENS: TOKENS.join(','),
     CONFIG_PATH: SAMPLE_CONFIG,
-    DATA_DIR: t.testdirName,
+    DATA_DIR: path.join(dir, 'data'),
+    DOCKER_CONFIG: path.join(dir, 'docker'),
+    HOME: dir,
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
     ...overrides
   }
+}
+
+/** Fast retries and kills, and no shutdown grace, unless a test says otherwise. */
+export const TEST_APP_OPTIONS: Omit<AppOptions, 'env'> = {
+  buildx: { retry: { initialMs: 50, maxMs: 200 }, killGraceMs: 2_000 },
+  builds: { shutdownGraceMs: 0 }
+}
+
+export interface Harness {
+  app: FastifyInstance
+  docker: FakeDocker
+  /** The BuildKit stand-in the app's builder points at (unless the test set BUILDKIT_HOST). */
+  buildkit: FakeBuildkit | null
+  env: Record<string, string | undefined>
 }
 
 /** Writes TOML into the test's own directory and returns its path. */
@@ -47,16 +75,58 @@ export function writeConfig (t: Test, toml: string, name = 'config.toml'): strin
   return file
 }
 
-/** Composes the app exactly as server.ts does, minus listen; closed when the test ends. */
+/**
+ * Composes the app exactly as server.ts does, minus listen, with docker replaced by the double and BuildKit
+ * by a listener on 127.0.0.1; closed when the test ends.
+ */
+export async function harness (
+  t: Test,
+  env: Record<string, string | undefined> = {},
+  options: Omit<AppOptions, 'env'> = {},
+  register?: (app: FastifyInstance) => void
+): Promise<Harness> {
+  const buildkit = 'BUILDKIT_HOST' in env ? null : await startBuildkit(t)
+  const appEnv = testEnv(t, { ...(buildkit === null ? {} : { BUILDKIT_HOST: buildkit.endpoint }), ...env })
+  const docker = new FakeDocker(appEnv.DOCKER_CONFIG!)
+  const app = buildApp({ env: appEnv, ...TEST_APP_OPTIONS, ...options })
+  register?.(app)
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, docker, buildkit, env: appEnv }
+}
+
 export async function build (
   t: Test,
   env: Record<string, string | undefined> = {},
   options: Omit<AppOptions, 'env'> = {},
   register?: (app: FastifyInstance) => void
 ): Promise<FastifyInstance> {
-  const app = buildApp({ env: testEnv(t, env), ...options })
-  register?.(app)
-  t.teardown(() => app.close())
-  await app.ready()
-  return app
+  return (await harness(t, env, options, register)).app
+}
+
+/** Polls `check` until it returns a value other than undefined (no fixed sleeps; a generous deadline). */
+export async function eventually<T> (check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/** The build's record once its status is one of `statuses`. */
+export function buildIn (app: FastifyInstance, id: number, statuses: readonly BuildStatus[]): Promise<BuildRecord> {
+  return eventually(() => {
+    const build = app.store.get(id)
+    return build !== null && statuses.includes(build.status) ? build : undefined
+  }, `build ${id} to be ${statuses.join(' or ')}`)
+}
+
+export function finished (app: FastifyInstance, id: number): Promise<BuildRecord> {
+  return buildIn(app, id, ['succeeded', 'failed', 'cancelled', 'superseded'])
+}
+
+export function builderReady (app: FastifyInstance): Promise<void> {
+  return app.buildx.builder.whenReady(AbortSignal.timeout(30_000))
 }

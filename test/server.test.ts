@@ -1,19 +1,39 @@
+import path from 'node:path'
 import t from 'tap'
-import { MINIMAL_CONFIG, SAMPLE_CONFIG, writeConfig } from './helper.js'
+import type { Test } from 'tap'
+import { MINIMAL_CONFIG, SAMPLE_CONFIG, tempDir, writeConfig } from './helper.js'
 import { runTs } from './process.js'
+import { FAKE_BIN, startBuildkit } from './fixtures/docker.js'
 
 const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
 
-function serverEnv (overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', CONFIG_PATH: SAMPLE_CONFIG, BEARER_TOKENS: 'server-test-token', LOG_LEVEL: 'info', ...overrides }
+// The server as a real process, with the docker double first on PATH and BuildKit a listener of the test's.
+async function serverEnv (t: Test, overrides: Record<string, string | undefined> = {}): Promise<Record<string, string | undefined>> {
+  const dir = tempDir(t)
+  const buildkit = await startBuildkit(t)
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CONFIG_PATH: SAMPLE_CONFIG,
+    BEARER_TOKENS: 'server-test-token',
+    LOG_LEVEL: 'info',
+    DATA_DIR: path.join(dir, 'data'),
+    DOCKER_CONFIG: path.join(dir, 'docker'),
+    HOME: dir,
+    BUILDKIT_HOST: buildkit.endpoint,
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+    ...overrides
+  }
 }
 
 t.test('the server listens on HOST/PORT, serves /health and /ready, and exits 0 on SIGTERM', async t => {
-  const server = runTs(t, 'server.ts', [], serverEnv({ DATA_DIR: t.testdir() }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t))
   const [, base] = await server.waitFor(LISTENING)
   const health = await fetch(`${base}/health`)
   t.equal(health.status, 200)
   t.same(await health.json(), { status: 'ok' })
+  await server.waitFor(/The builder is ready\./)
   t.equal((await fetch(`${base}/ready`)).status, 200)
   server.child.kill('SIGTERM')
   t.same(await server.exited, { code: 0, signal: null })
@@ -22,14 +42,14 @@ t.test('the server listens on HOST/PORT, serves /health and /ready, and exits 0 
 })
 
 t.test('SIGINT shuts down gracefully too', async t => {
-  const server = runTs(t, 'server.ts', [], serverEnv({ DATA_DIR: t.testdir() }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t))
   await server.waitFor(LISTENING)
   server.child.kill('SIGINT')
   t.same(await server.exited, { code: 0, signal: null })
 })
 
 t.test('a second signal during shutdown forces the exit', async t => {
-  const server = runTs(t, 'server.ts', [], serverEnv({ DATA_DIR: t.testdir(), SHUTDOWN_DRAIN_SECONDS: '120' }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t, { SHUTDOWN_DRAIN_SECONDS: '120' }))
   const [, base] = await server.waitFor(LISTENING)
   server.child.kill('SIGTERM')
   await server.waitFor(/draining before closing the listener/)
@@ -41,7 +61,7 @@ t.test('a second signal during shutdown forces the exit', async t => {
 
 t.test('an invalid config stops start-up with exit 1 and every problem on stderr', async t => {
   const file = writeConfig(t, MINIMAL_CONFIG.replace('slug = "demo"', 'slug = "metrics"').replace('tag = "latest"', 'tag = "a b"'))
-  const server = runTs(t, 'server.ts', [], serverEnv({ CONFIG_PATH: file }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t, { CONFIG_PATH: file }))
   t.same(await server.exited, { code: 1, signal: null })
   t.equal(server.stderr(), [
     `build-hook: Invalid configuration in ${file} (2 problems):`,
@@ -58,20 +78,20 @@ t.test('a port that is taken stops start-up with exit 1 and the reason', async t
   await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>(resolve => blocker.close(() => resolve())))
   const port = (blocker.address() as { port: number }).port
-  const server = runTs(t, 'server.ts', [], serverEnv({ DATA_DIR: t.testdir(), PORT: String(port) }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t, { PORT: String(port) }))
   t.same(await server.exited, { code: 1, signal: null })
   t.equal(server.stderr(), `build-hook: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`)
   t.match(server.stdout(), /"code":"EADDRINUSE".*"msg":"Start-up failed\."/)
 })
 
 t.test('in production, start-up without BEARER_TOKENS fails with exit 1', async t => {
-  const server = runTs(t, 'server.ts', [], serverEnv({ NODE_ENV: 'production', BEARER_TOKENS: ' , ' }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t, { NODE_ENV: 'production', BEARER_TOKENS: ' , ' }))
   t.same(await server.exited, { code: 1, signal: null })
   t.equal(server.stderr(), 'build-hook: BEARER_TOKENS is empty: set at least one token (comma separated) when NODE_ENV=production\n')
 })
 
 t.test('outside production, a generated token is printed once on stderr and never logged', async t => {
-  const server = runTs(t, 'server.ts', [], serverEnv({ DATA_DIR: t.testdir(), BEARER_TOKENS: undefined, NODE_ENV: undefined }))
+  const server = runTs(t, 'server.ts', [], await serverEnv(t, { BEARER_TOKENS: undefined, NODE_ENV: undefined }))
   await server.waitFor(LISTENING)
   const [, token] = await server.waitFor(/\n {2}([A-Za-z0-9_-]{43})\n/)
   t.equal(server.stderr().split(token!).length - 1, 2, 'the token line and the curl example')

@@ -1,5 +1,9 @@
 import t from 'tap'
-import { build, TOKENS } from '../helper.js'
+import { build, builderReady, harness, TOKENS } from '../helper.js'
+import { closedEndpoint } from '../fixtures/docker.js'
+
+const CONFIG_READY = { ready: true, detail: { projects: 1 } }
+const builderDetail = (endpoint: string) => ({ name: 'build-hook', endpoint, state: 'ready', since: String })
 
 t.test('GET /health answers ok without a token', async t => {
   const app = await build(t)
@@ -14,22 +18,41 @@ t.test('GET /health ignores a wrong token: probes send none', async t => {
   t.equal(res.statusCode, 200)
 })
 
-t.test('GET /ready is ready once the config is loaded, without a token', async t => {
-  const app = await build(t)
+t.test('GET /ready is ready once config and store are loaded and the builder bootstrapped, without a token', async t => {
+  const { app, buildkit } = await harness(t)
+  await builderReady(app)
   const res = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { status: 'ready', config: { ready: true, detail: { projects: 1 } } })
+  t.match(res.json(), { status: 'ready', config: CONFIG_READY, store: { ready: true }, builder: { ready: true, detail: builderDetail(buildkit!.endpoint) } })
+})
+
+t.test('GET /ready answers 503 while the builder has never bootstrapped', async t => {
+  const endpoint = await closedEndpoint()
+  const { app, docker } = await harness(t, { BUILDKIT_HOST: endpoint })
+  docker.control({ deadlineMs: 50 })
+  const reason = `BuildKit is unreachable at ${endpoint} (context deadline exceeded)`
+  const res = await (async () => {
+    for (;;) {
+      const res = await app.inject({ method: 'GET', url: '/ready' })
+      if (res.json().reason === reason) return res
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  })()
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), { status: 'unavailable', reason, builder: { ready: false, reason, detail: { state: 'unavailable', endpoint } } })
 })
 
 t.test('GET /ready answers 503 with the reason while a component is not ready', async t => {
   const app = await build(t)
+  await builderReady(app)
   app.readiness.set('builder', { ready: false, reason: 'builder is unreachable at tcp://127.0.0.1:1234', detail: { name: 'build-hook' } })
   const res = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(res.statusCode, 503)
   t.same(res.json(), {
     status: 'unavailable',
     reason: 'builder is unreachable at tcp://127.0.0.1:1234',
-    config: { ready: true, detail: { projects: 1 } },
+    config: CONFIG_READY,
+    store: { ready: true },
     builder: { ready: false, reason: 'builder is unreachable at tcp://127.0.0.1:1234', detail: { name: 'build-hook' } }
   })
   app.readiness.set('builder', { ready: true })
@@ -48,10 +71,11 @@ t.test('GET /ready answers 503 over HTTP once close has begun, while the listene
       })
     })
   })
+  await builderReady(app)
   base = await app.listen({ host: '127.0.0.1', port: 0 })
   t.equal((await fetch(`${base}/ready`)).status, 200)
   await app.close()
-  t.same(during, { status: 503, body: { status: 'shutting_down', reason: 'the server is shutting down', config: { ready: true, detail: { projects: 1 } } } })
+  t.match(during, { status: 503, body: { status: 'shutting_down', reason: 'the server is shutting down', config: CONFIG_READY, store: { ready: true }, builder: { ready: true } } })
 })
 
 t.test('a request in flight when close begins still gets its answer', async t => {

@@ -1,0 +1,176 @@
+import { EventEmitter } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { BuilderSettings } from '../config/index.js'
+import { runProcess, type ProcessResult } from '../process/run-process.js'
+import type { Log } from '../log.js'
+import { describeFailure } from './failure.js'
+import { builderMatches, createArgv, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
+
+export type BuilderStatus = 'starting' | 'ready' | 'unavailable' | 'stopped'
+
+export interface BuilderState {
+  status: BuilderStatus
+  name: string
+  endpoint: string
+  /** Why the builder cannot be used, for people. */
+  reason: string | null
+  /** When this status began (ISO 8601). */
+  since: string
+  /** Whether a bootstrap ever succeeded in this process. */
+  bootstrapped: boolean
+}
+
+export interface BuilderOptions {
+  settings: BuilderSettings
+  /** The environment of every docker child (lib/process/child-env.ts). */
+  env: Record<string, string>
+  log: Log
+  /** Backoff between failed attempts: doubles from initialMs up to maxMs, ±20% jitter. */
+  retry?: { initialMs?: number, maxMs?: number }
+  /** An unreachable BuildKit makes `inspect --bootstrap` wait ~20 s; give up on one attempt after this. */
+  attemptTimeoutMs?: number
+  random?: () => number
+}
+
+const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 }
+
+class AttemptFailed extends Error {}
+
+/**
+ * Keeps the buildx builder `settings.name` on the remote driver at the configured endpoint: creates it, or
+ * recreates it when its endpoint or TLS options differ, bootstraps it, and retries with capped, jittered
+ * exponential backoff while docker, buildx or BuildKit is missing. Runs in the background: nothing waits on
+ * it but the builds that need it.
+ */
+export class Builder extends EventEmitter<{ state: [BuilderState] }> {
+  readonly #options: BuilderOptions
+  readonly #desired: DesiredBuilder
+  #state: BuilderState
+  #stop = new AbortController()
+  #loop: Promise<void> | null = null
+
+  constructor (options: BuilderOptions) {
+    super()
+    this.#options = options
+    const { name, endpoint, tls } = options.settings
+    this.#desired = { name, endpoint, tls }
+    this.#state = { status: 'starting', name, endpoint, reason: `bootstrapping builder ${name} at ${endpoint}`, since: new Date().toISOString(), bootstrapped: false }
+  }
+
+  get state (): BuilderState {
+    return this.#state
+  }
+
+  get ready (): boolean {
+    return this.#state.status === 'ready'
+  }
+
+  /** Starts (or restarts, after a build found BuildKit gone) the ensure-and-bootstrap loop. */
+  start (): void {
+    if (this.#loop !== null || this.#stop.signal.aborted) return
+    this.#loop = this.#run().finally(() => { this.#loop = null })
+  }
+
+  /** A build found BuildKit unreachable: builds wait again until a bootstrap succeeds. */
+  reportUnavailable (reason: string): void {
+    if (this.#state.status !== 'ready') return
+    this.#setState('unavailable', reason)
+    this.start()
+  }
+
+  /** Resolves once the builder is ready; rejects when `signal` aborts first. */
+  whenReady (signal?: AbortSignal): Promise<void> {
+    if (this.ready) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const onState = (state: BuilderState): void => {
+        if (state.status !== 'ready') return
+        cleanup()
+        resolve()
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(signal!.reason)
+      }
+      const cleanup = (): void => {
+        this.off('state', onState)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      if (signal?.aborted === true) return reject(signal.reason)
+      this.on('state', onState)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.#stop.abort(new Error('the builder is stopping'))
+    await this.#loop
+    this.#setState('stopped', 'the service is shutting down')
+  }
+
+  async #run (): Promise<void> {
+    const retry = { ...DEFAULT_RETRY, ...this.#options.retry }
+    let delay = retry.initialMs
+    while (!this.#stop.signal.aborted) {
+      try {
+        await this.#attempt()
+        this.#setState('ready', null)
+        return
+      } catch (err) {
+        if (this.#stop.signal.aborted) return
+        this.#setState('unavailable', (err as Error).message)
+      }
+      const jitter = 0.8 + 0.4 * (this.#options.random ?? Math.random)()
+      try {
+        await sleep(Math.round(delay * jitter), undefined, { signal: this.#stop.signal })
+      } catch {
+        return
+      }
+      delay = Math.min(delay * 2, retry.maxMs)
+    }
+  }
+
+  async #attempt (): Promise<void> {
+    const listed = await this.#docker(['buildx', 'ls', '--format', 'json'])
+    const current = parseBuilderList(listed).find(builder => builder.Name === this.#desired.name)
+    if (current !== undefined && !builderMatches(current, this.#desired)) {
+      this.#options.log.info({ builder: this.#desired.name, endpoint: this.#desired.endpoint }, 'Recreating the builder: its endpoint or TLS options changed.')
+      await this.#docker(['buildx', 'rm', this.#desired.name])
+    }
+    if (current === undefined || !builderMatches(current, this.#desired)) {
+      await this.#docker(createArgv(this.#desired))
+      this.#options.log.info({ builder: this.#desired.name, endpoint: this.#desired.endpoint }, 'Created the builder.')
+    }
+    await this.#docker(['buildx', 'inspect', '--bootstrap', this.#desired.name])
+  }
+
+  /** Runs docker; returns its stdout lines, or throws a one-line reason. */
+  async #docker (args: string[]): Promise<string[]> {
+    const stdout: string[] = []
+    const stderr: string[] = []
+    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#options.attemptTimeoutMs ?? 60_000)])
+    const result: ProcessResult = await runProcess('docker', args, {
+      env: this.#options.env,
+      signal,
+      killGraceMs: 2_000,
+      onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
+    })
+    this.#options.log.debug({ args, code: result.code }, 'docker finished.')
+    if (result.code === 0) return stdout
+    if (result.aborted && !this.#stop.signal.aborted) {
+      throw new AttemptFailed(`BuildKit is unreachable at ${this.#desired.endpoint} (docker ${args.slice(0, 2).join(' ')} timed out)`)
+    }
+    throw new AttemptFailed(describeFailure(result, stderr, { endpoint: this.#desired.endpoint, repositoryUrl: '', commit: '', location: '' }))
+  }
+
+  #setState (status: BuilderStatus, reason: string | null): void {
+    const previous = this.#state
+    if (previous.status === status && previous.reason === reason) return
+    const bootstrapped = previous.bootstrapped || status === 'ready'
+    this.#state = { ...previous, status, reason, bootstrapped, since: new Date().toISOString() }
+    const fields = { builder: previous.name, endpoint: previous.endpoint, status, ...(reason === null ? {} : { reason }) }
+    // Logged once per change of state or reason, not once per try.
+    if (status === 'ready') this.#options.log.info(fields, 'The builder is ready.')
+    else if (status === 'unavailable') this.#options.log.warn(fields, 'The builder is unavailable: builds wait until it is back.')
+    this.emit('state', this.#state)
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { runProcess, type Stream } from '../process/run-process.js'
+import { buildArgv, type ImageBuildSpec } from './build-argv.js'
+import { describeFailure } from './failure.js'
+
+export interface ImageBuildOptions {
+  spec: Omit<ImageBuildSpec, 'metadataFile'>
+  endpoint: string
+  /** The docker child's whole environment (with GIT_AUTH_TOKEN when spec.gitAuth). */
+  env: Record<string, string>
+  signal: AbortSignal
+  killGraceMs?: number
+  onLine: (line: string, stream: Stream) => void
+}
+
+export interface ImageBuildResult {
+  status: 'succeeded' | 'failed' | 'cancelled'
+  digest: string | null
+  durationMs: number
+  error: string | null
+  /** The failure was BuildKit being unreachable: the builder needs bootstrapping again. */
+  builderUnavailable: boolean
+}
+
+// Enough of the output to explain a failure (the step's last lines and buildx's ERROR lines).
+const TAIL_LINES = 200
+
+/** Builds and pushes one image with `docker buildx build`, reading the pushed digest from the metadata file. */
+export async function buildImage (options: ImageBuildOptions): Promise<ImageBuildResult> {
+  const started = performance.now()
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'build-hook-'))
+  const metadataFile = path.join(dir, 'metadata.json')
+  const tail: string[] = []
+  try {
+    const result = await runProcess('docker', buildArgv({ ...options.spec, metadataFile }), {
+      env: options.env,
+      signal: options.signal,
+      killGraceMs: options.killGraceMs,
+      onLine: (line, stream) => {
+        tail.push(line)
+        if (tail.length > TAIL_LINES) tail.shift()
+        options.onLine(line, stream)
+      }
+    })
+    const durationMs = Math.round(performance.now() - started)
+    if (result.aborted) return { status: 'cancelled', digest: null, durationMs, error: null, builderUnavailable: false }
+    if (result.code !== 0) {
+      const error = describeFailure(result, tail, {
+        endpoint: options.endpoint,
+        repositoryUrl: options.spec.repositoryUrl,
+        commit: options.spec.commit,
+        location: options.spec.image.location
+      })
+      return { status: 'failed', digest: null, durationMs, error, builderUnavailable: error.startsWith('BuildKit is unreachable') }
+    }
+    const digest = await readDigest(metadataFile)
+    if (digest === null) return { status: 'failed', digest: null, durationMs, error: 'buildx reported success but wrote no image digest', builderUnavailable: false }
+    return { status: 'succeeded', digest, durationMs, error: null, builderUnavailable: false }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function readDigest (file: string): Promise<string | null> {
+  try {
+    const metadata = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    const digest = metadata['containerimage.digest']
+    return typeof digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : null
+  } catch {
+    return null
+  }
+}

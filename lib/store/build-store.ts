@@ -1,0 +1,180 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Database, { type Database as Db } from 'better-sqlite3'
+import { BuildHookError } from '../errors.js'
+import type { BuildRecord, BuildStatus, DeployState, ImageResult, Trigger } from '../builds/record.js'
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
+
+export const DATABASE_FILE = 'build-hook.sqlite'
+
+export interface NewBuild {
+  project: string
+  trigger: Trigger
+  images: ReadonlyArray<Pick<ImageResult, 'image' | 'tags'>>
+  deploy: Omit<DeployState, 'error'>
+  attempt?: number
+}
+
+interface BuildRow {
+  id: number
+  project: string
+  status: BuildStatus
+  source: Trigger['source']
+  event: string
+  delivery: string | null
+  ref: string
+  commit_sha: string
+  sender: string | null
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+  error: string | null
+  attempt: number
+  deploy_status: DeployState['status']
+  deploy_namespace: string | null
+  deploy_resources: string
+  deploy_error: string | null
+}
+
+interface ImageRow {
+  build_id: number
+  position: number
+  image: string
+  tags: string
+  status: ImageResult['status']
+  digest: string | null
+  duration_ms: number | null
+  error: string | null
+}
+
+export type ImagePatch = Partial<Pick<ImageResult, 'status' | 'digest' | 'durationMs' | 'error'>>
+
+/**
+ * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
+ * caller was told is recorded survives a crash right after.
+ */
+export class BuildStore {
+  readonly db: Db
+  readonly file: string
+
+  constructor (dataDir: string) {
+    const dir = path.resolve(dataDir)
+    this.file = path.join(dir, DATABASE_FILE)
+    try {
+      mkdirSync(dir, { recursive: true })
+      this.db = new Database(this.file)
+      this.db.pragma('journal_mode = WAL')
+    } catch (err) {
+      throw new BuildHookError('BH_STORE_UNAVAILABLE', `Cannot open the build store ${this.file}: ${(err as Error).message} (DATA_DIR must be a writable directory)`, { cause: err })
+    }
+    this.db.pragma('foreign_keys = ON')
+    this.db.pragma('synchronous = NORMAL') // with WAL: durable across process crashes, fast
+    this.db.pragma('busy_timeout = 5000')
+    migrate(this.db)
+  }
+
+  create (build: NewBuild, now = new Date()): BuildRecord {
+    const insert = this.db.transaction(() => {
+      const { lastInsertRowid } = this.db.prepare(`
+        INSERT INTO builds (project, status, source, event, delivery, ref, commit_sha, sender, created_at, attempt,
+                            deploy_status, deploy_namespace, deploy_resources)
+        VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `).run(build.project, build.trigger.source, build.trigger.event, build.trigger.delivery, build.trigger.ref,
+        build.trigger.commit, build.trigger.sender, now.toISOString(), build.attempt ?? 1,
+        build.deploy.status, build.deploy.namespace, JSON.stringify(build.deploy.resources))
+      const id = Number(lastInsertRowid)
+      const image = this.db.prepare(`INSERT INTO build_images (build_id, position, image, tags, status) VALUES (?, ?, ?, ?, 'pending')`)
+      build.images.forEach((entry, position) => image.run(id, position, entry.image, JSON.stringify(entry.tags)))
+      return id
+    })
+    return this.get(insert())!
+  }
+
+  get (id: number): BuildRecord | null {
+    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined
+    if (row === undefined) return null
+    const images = this.db.prepare('SELECT * FROM build_images WHERE build_id = ? ORDER BY position').all(id) as ImageRow[]
+    return toRecord(row, images)
+  }
+
+  /** The oldest queued build of a project not in `busy`. */
+  nextQueued (busy: readonly string[]): BuildRecord | null {
+    const row = this.db.prepare(`
+      SELECT id FROM builds WHERE status = 'queued' AND project NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1
+    `).get(JSON.stringify(busy)) as { id: number } | undefined
+    return row === undefined ? null : this.get(row.id)
+  }
+
+  /** queued → running. */
+  start (id: number, now = new Date()): void {
+    this.db.prepare(`UPDATE builds SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(now.toISOString(), id)
+  }
+
+  updateImage (id: number, position: number, patch: ImagePatch): void {
+    const columns: Record<string, unknown> = {
+      ...(patch.status === undefined ? {} : { status: patch.status }),
+      ...(patch.digest === undefined ? {} : { digest: patch.digest }),
+      ...(patch.durationMs === undefined ? {} : { duration_ms: patch.durationMs }),
+      ...(patch.error === undefined ? {} : { error: patch.error })
+    }
+    const names = Object.keys(columns)
+    if (names.length === 0) return
+    this.db.prepare(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
+      .run({ ...columns, id, position })
+  }
+
+  setDeploy (id: number, deploy: Pick<DeployState, 'status' | 'error'>): void {
+    this.db.prepare('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
+  }
+
+  /** The build's final status; images still pending or running end with it. */
+  finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
+    const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(status, error, now.toISOString(), id)
+      this.db.prepare(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
+    })()
+  }
+
+  close (): void {
+    if (this.db.open) this.db.close()
+  }
+}
+
+function migrate (db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) {
+    db.close()
+    throw new BuildHookError('BH_STORE_TOO_NEW', `The build store was written by a newer build-hook (schema ${version}; this release knows ${SCHEMA_VERSION}): upgrade, or point DATA_DIR elsewhere`)
+  }
+  for (let next = version; next < SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      MIGRATIONS[next]!(db)
+      db.pragma(`user_version = ${next + 1}`)
+    })()
+  }
+}
+
+function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    status: row.status,
+    trigger: { source: row.source, event: row.event, delivery: row.delivery, ref: row.ref, commit: row.commit_sha, sender: row.sender },
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    images: images.map(image => ({
+      image: image.image,
+      tags: JSON.parse(image.tags) as string[],
+      status: image.status,
+      digest: image.digest,
+      durationMs: image.duration_ms,
+      error: image.error
+    })),
+    deploy: { status: row.deploy_status, namespace: row.deploy_namespace, resources: JSON.parse(row.deploy_resources) as string[], error: row.deploy_error },
+    error: row.error,
+    attempt: row.attempt,
+    supersededBy: null
+  }
+}

@@ -1,0 +1,45 @@
+import type { Database } from 'better-sqlite3'
+
+/**
+ * The schema, one step per version; PRAGMA user_version records how many have run, so a newer release
+ * opens an older database by running the steps it lacks (each in a transaction), and refuses a newer one.
+ */
+export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
+  db => db.exec(`
+    CREATE TABLE builds (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      project TEXT NOT NULL,
+      status TEXT NOT NULL,
+      source TEXT NOT NULL,
+      event TEXT NOT NULL,
+      delivery TEXT,
+      ref TEXT NOT NULL,
+      commit_sha TEXT NOT NULL,
+      sender TEXT,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT,
+      error TEXT,
+      attempt INTEGER NOT NULL DEFAULT 1,
+      deploy_status TEXT NOT NULL,
+      deploy_namespace TEXT,
+      deploy_resources TEXT NOT NULL DEFAULT '[]',
+      deploy_error TEXT
+    );
+    CREATE INDEX builds_by_project ON builds (project, id);
+    CREATE INDEX builds_by_status ON builds (status, id);
+    CREATE TABLE build_images (
+      build_id INTEGER NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      image TEXT NOT NULL,
+      tags TEXT NOT NULL,
+      status TEXT NOT NULL,
+      digest TEXT,
+      duration_ms INTEGER,
+      error TEXT,
+      PRIMARY KEY (build_id, position)
+    );
+  `)
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,57 @@
+import fp from 'fastify-plugin'
+import { Builder, type BuilderState } from '../lib/buildx/builder.js'
+import { BuildRunner } from '../lib/builds/build-runner.js'
+import { gitToken } from '../lib/env.js'
+import { childEnv } from '../lib/process/child-env.js'
+
+export interface Buildx {
+  builder: Builder
+  runner: BuildRunner
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    buildx: Buildx
+  }
+}
+
+export interface BuildxPluginOptions {
+  /** Backoff between bootstrap attempts (defaults: 1 s doubling to 60 s). */
+  retry?: { initialMs?: number, maxMs?: number }
+  /** How long an interrupted docker gets before SIGKILL (default 10 s). */
+  killGraceMs?: number
+}
+
+// The remote builder's lifecycle, in the background from `onReady` (an unreachable BuildKit takes ~20 s per
+// try, far past the plugin timeout), and the runner that builds images on it.
+export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, options) {
+  const { builder: settings } = fastify.settings
+  const env = childEnv(fastify.env)
+  const log = fastify.log.child({ component: 'buildx' })
+  const builder = new Builder({ settings, env, log, retry: options.retry })
+  const runner = new BuildRunner({
+    store: fastify.store,
+    builderName: settings.name,
+    endpoint: settings.endpoint,
+    env,
+    gitToken: gitToken(fastify.env),
+    dataDir: fastify.env.DATA_DIR,
+    redactor: fastify.redactor,
+    killGraceMs: options.killGraceMs,
+    onBuilderUnavailable: reason => builder.reportUnavailable(reason)
+  })
+
+  const report = (state: BuilderState): void => {
+    const detail = { name: state.name, endpoint: state.endpoint, state: state.status, since: state.since }
+    // Ready once bootstrapped: a later outage queues builds instead of turning webhooks away.
+    fastify.readiness.set('builder', state.bootstrapped
+      ? { ready: true, detail: state.reason === null ? detail : { ...detail, reason: state.reason } }
+      : { ready: false, reason: state.reason ?? 'the builder is not ready', detail })
+  }
+  report(builder.state)
+  builder.on('state', report)
+
+  fastify.decorate('buildx', { builder, runner })
+  fastify.addHook('onReady', async () => builder.start())
+  fastify.addHook('onClose', async () => builder.stop())
+}, { name: 'buildx', dependencies: ['config', 'readiness', 'store'] })
