@@ -46,7 +46,7 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     // Ready once bootstrapped: a later outage queues builds instead of turning webhooks away.
     fastify.readiness.set('builder', state.bootstrapped
       ? { ready: true, detail: state.reason === null ? detail : { ...detail, reason: state.reason } }
-      : { ready: false, reason: state.reason ?? 'the builder is not ready', detail })
+      : { ready: false, reason: state.reason!, detail }) // a builder that is not ready always says why
   }
   report(builder.state)
   builder.on('state', report)

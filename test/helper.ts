@@ -37,6 +37,29 @@ export function tempDir (t: Test): string {
   return dir
 }
 
+export interface ProjectToml {
+  slug?: string
+  url?: string
+  branch?: string
+  /** Repository names under <slug>/: `web` builds ./Dockerfile, any other name <name>/Dockerfile. */
+  images?: string[]
+  /** The body of one [[projects.image]] table, instead of `images`. */
+  image?: string
+  /** More TOML for the project (e.g. its deployments table), appended last. */
+  extra?: string
+}
+
+/** A config.toml with registry.test and the given projects (default: `demo`), plus [app.builder] lines. */
+export function configToml (projects: ProjectToml[] = [{}], builder = ''): string {
+  return `[app]\nregistry = "registry.test"\n${builder === '' ? '' : `[app.builder]\n${builder}\n`}` + projects.map(project => {
+    const slug = project.slug ?? 'demo'
+    const images = project.image !== undefined
+      ? `[[projects.image]]\nrepository = "${slug}/web"\n${project.image}\n`
+      : (project.images ?? ['web']).map(name => `[[projects.image]]\nrepository = "${slug}/${name}"\nlocation = "${name === 'web' ? '' : `${name}/`}Dockerfile"\ntag = "latest"\n`).join('')
+    return `\n[[projects]]\nname = "${slug}"\nslug = "${slug}"\n[projects.code]\nurl = "${project.url ?? `https://git.test/org/${slug}`}"\nbranch = "${project.branch ?? 'main'}"\n${images}${project.extra ?? ''}`
+  }).join('')
+}
+
 /** The environment a test app gets: no variable of the machine's leaks in; `docker` is the double. */
 export function testEnv (t: Test, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const dir = overrides.DATA_DIR === undefined || overrides.DOCKER_CONFIG === undefined ? tempDir(t) : ''

@@ -83,7 +83,8 @@ export class BuildRunner {
 
   #outcome (results: ImageBuildResult[], project: ProjectSettings, signal: AbortSignal): BuildOutcome {
     if (signal.aborted) {
-      const reason = signal.reason instanceof BuildInterrupted ? signal.reason : new BuildInterrupted('cancelled', 'cancelled')
+      // The scheduler is the only one to interrupt a build, always with a BuildInterrupted.
+      const reason = signal.reason as BuildInterrupted
       return { status: reason.status, error: reason.message }
     }
     const failed = results.flatMap((result, i) => result.status === 'failed' ? [{ image: project.images[i]!, result }] : [])

@@ -42,10 +42,6 @@ export class Scheduler {
     this.#projects = new Map(options.projects.map(project => [project.slug, project]))
   }
 
-  get runningCount (): number {
-    return this.#running.size
-  }
-
   /** Starts whatever can start now. Call after recording a build, and whenever a build ends. */
   poke (): void {
     if (this.#stop.signal.aborted) return

@@ -47,7 +47,8 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
   readonly #desired: DesiredBuilder
   #state: BuilderState
   #stop = new AbortController()
-  #loop: Promise<void> | null = null
+  #loop: Promise<void> = Promise.resolve()
+  #looping = false
 
   constructor (options: BuilderOptions) {
     super()
@@ -67,8 +68,9 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
 
   /** Starts (or restarts, after a build found BuildKit gone) the ensure-and-bootstrap loop. */
   start (): void {
-    if (this.#loop !== null || this.#stop.signal.aborted) return
-    this.#loop = this.#run().finally(() => { this.#loop = null })
+    if (this.#looping || this.#stop.signal.aborted) return
+    this.#looping = true
+    this.#loop = this.#run()
   }
 
   /** A build found BuildKit unreachable: builds wait again until a bootstrap succeeds. */
@@ -113,20 +115,23 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     while (!this.#stop.signal.aborted) {
       try {
         await this.#attempt()
+        // Not looping any more before anyone hears of it, so a build that finds BuildKit gone can restart it.
+        this.#looping = false
         this.#setState('ready', null)
         return
       } catch (err) {
-        if (this.#stop.signal.aborted) return
+        if (this.#stop.signal.aborted) break
         this.#setState('unavailable', (err as Error).message)
       }
       const jitter = 0.8 + 0.4 * (this.#options.random ?? Math.random)()
       try {
         await sleep(Math.round(delay * jitter), undefined, { signal: this.#stop.signal })
       } catch {
-        return
+        break
       }
       delay = Math.min(delay * 2, retry.maxMs)
     }
+    this.#looping = false
   }
 
   async #attempt (): Promise<void> {

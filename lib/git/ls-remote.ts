@@ -47,6 +47,6 @@ export async function resolveBranch (options: ResolveBranchOptions): Promise<str
   if (/Authentication failed|could not read Username|terminal prompts disabled|HTTP Basic: Access denied|401/.test(text)) {
     throw new BuildHookError('BH_GIT_AUTH', `${options.url} requires authentication${options.token === null ? ' (set GIT_TOKEN)' : ' and refused GIT_TOKEN'}`)
   }
-  const reason = text.split('\n').map(line => line.replace(/^fatal: /, '').trim()).find(line => line !== '') ?? `git exited with code ${String(result.code)}`
+  const reason = [...text.split('\n').map(line => line.replace(/^fatal: /, '').trim()), `git exited with code ${String(result.code)}`].find(line => line !== '')!
   throw new BuildHookError('BH_GIT_UNREACHABLE', `cannot read ${options.url}: ${reason}`)
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 
 export type Stream = 'stdout' | 'stderr'
@@ -24,7 +25,6 @@ export interface ProcessResult {
   aborted: boolean
 }
 
-const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }
 export const DEFAULT_KILL_GRACE_MS = 10_000
 
 /**
@@ -46,10 +46,9 @@ export function runProcess (command: string, args: readonly string[], options: R
     let exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
 
     const signalGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return
       try {
-        process.kill(-child.pid, signal)
-      } catch { /* the group is gone already */ }
+        process.kill(-child.pid!, signal)
+      } catch { /* the group is gone already (or never started: no pid) */ }
     }
     const onAbort = (): void => {
       aborted = true
@@ -60,8 +59,9 @@ export function runProcess (command: string, args: readonly string[], options: R
       if (exit === undefined || open > 0) return
       clearTimeout(killTimer)
       options.signal?.removeEventListener('abort', onAbort)
-      const code = exit.code ?? (exit.signal === null ? null : 128 + (SIGNAL_NUMBERS[exit.signal] ?? 0))
-      resolve({ code: spawnError === null ? code : null, spawnError, aborted })
+      // Node reports either an exit code or the signal that ended the process.
+      const code = spawnError !== null ? null : exit.code ?? 128 + constants.signals[exit.signal!]
+      resolve({ code, spawnError, aborted })
     }
 
     for (const stream of ['stdout', 'stderr'] as const) {

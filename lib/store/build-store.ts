@@ -47,7 +47,7 @@ interface ImageRow {
   error: string | null
 }
 
-export type ImagePatch = Partial<Pick<ImageResult, 'status' | 'digest' | 'durationMs' | 'error'>>
+export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error'>>
 
 /**
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
@@ -112,13 +112,12 @@ export class BuildStore {
 
   updateImage (id: number, position: number, patch: ImagePatch): void {
     const columns: Record<string, unknown> = {
-      ...(patch.status === undefined ? {} : { status: patch.status }),
+      status: patch.status,
       ...(patch.digest === undefined ? {} : { digest: patch.digest }),
       ...(patch.durationMs === undefined ? {} : { duration_ms: patch.durationMs }),
       ...(patch.error === undefined ? {} : { error: patch.error })
     }
     const names = Object.keys(columns)
-    if (names.length === 0) return
     this.db.prepare(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
       .run({ ...columns, id, position })
   }

@@ -1,18 +1,279 @@
+import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import t from 'tap'
-import { builderReady, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { buildLogPath } from '../../lib/builds/build-log.js'
+import { builderReady, buildIn, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { startGitServer } from '../fixtures/git-server.js'
+import type { Test } from 'tap'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const COMMIT = 'a'.repeat(40)
+const GIT_TOKEN = 'ghp_s3cretGitT0kenValue1234567890'
+
+function config (options: { url?: string, branch?: string, images?: string[], builder?: string } = {}): string {
+  return configToml([{ url: options.url ?? 'https://git.test/org/demo', branch: options.branch, images: options.images }], options.builder)
+}
+
+async function ready (t: Test, toml: string, env: Record<string, string | undefined> = {}, logStream?: Writable) {
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), ...env }, logStream === undefined ? {} : { logStream })
+  await builderReady(h.app)
+  return h
+}
+
+function trigger (app: Awaited<ReturnType<typeof ready>>['app'], payload?: object) {
+  return app.inject({ method: 'POST', url: '/demo', headers: auth, ...(payload === undefined ? {} : { payload }) })
+}
+
+/** Whether a process still runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
+function alive (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
 
 t.test('POST /:slug with a bearer token and a commit builds and pushes every image of the project', async t => {
-  const { app, docker } = await harness(t, { CONFIG_PATH: writeConfig(t, MINIMAL_CONFIG) })
-  await builderReady(app)
-  const res = await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: COMMIT } })
+  const { app, docker, env } = await ready(t, MINIMAL_CONFIG)
+  const res = await trigger(app, { commit: COMMIT })
   t.equal(res.statusCode, 202)
   t.same(res.json(), { id: 1, project: 'demo', status: 'queued', commit: COMMIT, ref: 'refs/heads/main', url: '/builds/1' })
   const build = await finished(app, 1)
-  t.equal(build.status, 'succeeded', build.error ?? '')
-  t.match(build.images, [{ image: 'registry.test/demo/web', tags: ['latest', 'sha-aaaaaaaaaaaa'], status: 'succeeded', digest: /^sha256:[0-9a-f]{64}$/, error: null }])
+  t.match(build, {
+    status: 'succeeded',
+    error: null,
+    attempt: 1,
+    trigger: { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: COMMIT, sender: null },
+    deploy: { status: 'skipped', namespace: null, resources: [] },
+    startedAt: String,
+    finishedAt: String
+  })
+  t.match(build.images, [{ image: 'registry.test/demo/web', tags: ['latest', 'sha-aaaaaaaaaaaa'], status: 'succeeded', digest: /^sha256:[0-9a-f]{64}$/, durationMs: Number, error: null }])
   const pushed = docker.calls().find(call => call.event === 'built')
   t.equal(build.images[0]!.digest, pushed!.digest, 'the digest is the one buildx wrote to its metadata file')
+  const [argv] = docker.builds().map(call => call.argv!)
+  t.same(argv!.slice(0, 13), ['buildx', 'build', '--builder', 'build-hook', '--progress=plain', '--push', '-t', 'registry.test/demo/web:latest', '-t', 'registry.test/demo/web:sha-aaaaaaaaaaaa', '--label', `org.opencontainers.image.revision=${COMMIT}`, '--label'])
+  t.equal(argv!.at(-1), `https://git.test/org/demo.git#${COMMIT}`)
+  const log = readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8')
+  t.match(log, /^\[build-hook\] build 1 of demo at a{40} \(attempt 1\)\n/)
+  t.match(log, /\n\[demo\/web\] #0 building with "build-hook" instance using remote driver\n/)
+  t.match(log, /\n\[build-hook\] build 1 succeeded\n$/)
+})
+
+t.test('a commit in capitals is accepted and recorded in lowercase', async t => {
+  const { app } = await ready(t, MINIMAL_CONFIG)
+  const res = await trigger(app, { commit: 'ABCDEF'.padEnd(40, '0') })
+  t.equal(res.statusCode, 202)
+  t.equal(res.json().commit, 'abcdef'.padEnd(40, '0'))
+})
+
+t.test('without a commit the branch head is resolved with git ls-remote when the build is recorded', async t => {
+  const git = await startGitServer(t, (await import('../helper.js')).tempDir(t))
+  const { app, docker } = await ready(t, config({ url: git.url }))
+  const res = await trigger(app)
+  t.equal(res.statusCode, 202)
+  t.equal(res.json().commit, git.heads.main)
+  t.equal((await finished(app, 1)).status, 'succeeded')
+  t.equal(docker.builds()[0]!.argv!.at(-1), `${git.url}#${git.heads.main}`, 'the build is pinned to that commit')
+})
+
+t.test('a branch the repository does not have answers 502 and records nothing', async t => {
+  const git = await startGitServer(t, (await import('../helper.js')).tempDir(t))
+  const { app } = await ready(t, config({ url: git.url, branch: 'release' }))
+  const res = await trigger(app)
+  t.equal(res.statusCode, 502)
+  t.same(res.json(), { statusCode: 502, error: 'Bad Gateway', message: `branch 'release' was not found in ${git.url}` })
+  t.equal(app.store.get(1), null)
+})
+
+t.test('a private repository: GIT_TOKEN reaches git and BuildKit, and never argv, logs, records or errors', async t => {
+  const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
+  let logged = ''
+  const logStream = new Writable({ write (chunk, _encoding, callback) { logged += String(chunk); callback() } })
+  const { app, docker, env } = await ready(t, config({ url: git.url }), { GIT_TOKEN, LOG_LEVEL: 'debug' }, logStream)
+  docker.control({ images: { 'registry.test/demo/web': { echoSecret: true } }, repositories: { [git.url]: { token: GIT_TOKEN } } })
+  const res = await trigger(app)
+  t.equal(res.statusCode, 202)
+  t.equal(res.json().commit, git.heads.main)
+  t.ok(git.requests.authorized > 0, 'git ls-remote sent the token')
+  const build = await finished(app, 1)
+  t.equal(build.status, 'succeeded', build.error ?? '')
+  const [call] = docker.builds()
+  t.same(call!.argv!.slice(-5), ['--secret', 'id=GIT_AUTH_TOKEN,env=GIT_AUTH_TOKEN', '-f', 'Dockerfile', `${git.url}#${git.heads.main}`])
+  t.same(call!.envKeys, ['DOCKER_CONFIG', 'GIT_AUTH_TOKEN', 'HOME', 'PATH'], 'the token travels in the environment, nothing else of the service does')
+  const log = readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8')
+  t.match(log, /\n\[demo\/web\] #\d+ 0\.044 token is \[redacted\]\n/, 'a step that prints the token is redacted in the build log')
+  t.match(logged, 'token is [redacted]', 'and in the debug log')
+  for (const [what, text] of [['argv', JSON.stringify(docker.calls())], ['build log', log], ['service log', logged], ['record', JSON.stringify(app.store.get(1))]] as const) {
+    t.notMatch(text, GIT_TOKEN, `no token in the ${what}`)
+    t.notMatch(text, TOKENS[0], `no bearer token in the ${what}`)
+  }
+})
+
+t.test('a private repository without GIT_TOKEN fails with what to do about it', async t => {
+  const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
+  const { app, docker } = await ready(t, config({ url: git.url }))
+  docker.control({ repositories: { [git.url]: { token: GIT_TOKEN } } })
+  const resolve = await trigger(app)
+  t.equal(resolve.statusCode, 502)
+  t.same(resolve.json().message, `${git.url} requires authentication (set GIT_TOKEN)`)
+  t.equal((await trigger(app, { commit: git.heads.main })).statusCode, 202, 'with a commit, nothing needs resolving')
+  const build = await finished(app, 1)
+  t.equal(build.error, `registry.test/demo/web: BuildKit could not fetch ${git.url}: authentication required (set GIT_TOKEN for a private repository)`)
+})
+
+t.test('the images of a project build concurrently', async t => {
+  const { app, docker } = await ready(t, config({ images: ['web', 'api', 'worker'] }))
+  const slow = { durationMs: 1000 }
+  docker.control({ images: { 'registry.test/demo/web': slow, 'registry.test/demo/api': slow, 'registry.test/demo/worker': slow } })
+  t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202)
+  const build = await finished(app, 1)
+  t.equal(build.status, 'succeeded')
+  const starts = docker.calls().filter(call => call.event === 'started').map(call => call.time!)
+  const ends = docker.calls().filter(call => call.event === 'built').map(call => call.time!)
+  t.equal(starts.length, 3)
+  t.ok(Math.max(...starts) < Math.min(...ends), 'all three were building before the first one finished')
+  t.same(build.images.map(image => image.status), ['succeeded', 'succeeded', 'succeeded'])
+})
+
+const failures: Array<[string, object, (url: string) => string]> = [
+  ['the registry refuses the push', { images: { 'registry.test/demo/web': { fail: 'push-denied' } } },
+    () => 'the registry refused the push of registry.test/demo/web:latest: not authorised (check the registry credentials in the Docker config)'],
+  ['the registry is down', { images: { 'registry.test/demo/web': { fail: 'registry-down' } } },
+    () => 'the registry is unreachable: pushing registry.test/demo/web:latest failed (connection refused)'],
+  ['a build step fails', { images: { 'registry.test/demo/web': { fail: 'step' } } },
+    () => "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s) | make: *** [Makefile:4: test] Error 2"],
+  ['the Dockerfile is not at that commit', { repositories: { 'https://git.test/org/demo.git': { commits: { [COMMIT]: ['README.md'] } } } },
+    () => "Dockerfile 'Dockerfile' not found in https://git.test/org/demo at commit aaaaaaaaaaaa"],
+  ['the commit is not in the repository', { repositories: { 'https://git.test/org/demo.git': { commits: {} } } },
+    () => `commit ${COMMIT} was not found in https://git.test/org/demo`],
+  ['the buildx plugin is gone', { buildx: false },
+    () => "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)"],
+  ['buildx exits 0 without writing its metadata', { images: { 'registry.test/demo/web': { metadata: 'missing' } } },
+    () => 'buildx reported success but wrote no image digest'],
+  ['buildx exits 0 with no digest in its metadata', { images: { 'registry.test/demo/web': { metadata: 'no-digest' } } },
+    () => 'buildx reported success but wrote no image digest']
+]
+
+for (const [what, control, message] of failures) {
+  t.test(`${what}: the build fails with an error a user can act on`, async t => {
+    const { app, docker } = await ready(t, MINIMAL_CONFIG)
+    docker.control(control)
+    t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202)
+    const build = await finished(app, 1)
+    t.equal(build.status, 'failed')
+    t.equal(build.error, `registry.test/demo/web: ${message('')}`)
+    t.match(build.images, [{ status: 'failed', digest: null, error: message('') }])
+  })
+}
+
+t.test('one failing image fails the build and names how many others failed', async t => {
+  const { app, docker } = await ready(t, config({ images: ['web', 'api', 'worker'] }))
+  docker.control({ images: { 'registry.test/demo/api': { fail: 'step', lines: 300 }, 'registry.test/demo/worker': { fail: 'step' } } })
+  await trigger(app, { commit: COMMIT })
+  const build = await finished(app, 1)
+  t.match(build.error, /^registry\.test\/demo\/api: build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout .* \(and 1 more image failed\)$/, 'explained from the end of a long output')
+  t.same(build.images.map(image => image.status), ['succeeded', 'failed', 'failed'])
+  docker.control({ images: { 'registry.test/demo/web': { fail: 'push-denied' }, 'registry.test/demo/api': { fail: 'step' }, 'registry.test/demo/worker': { fail: 'step' } } })
+  await trigger(app, { commit: 'b'.repeat(40) })
+  t.match((await finished(app, 2)).error, /\(and 2 more images failed\)$/)
+})
+
+t.test('BuildKit gone mid-way fails the build, and the next one waits for the builder instead of failing', async t => {
+  const { app, docker, buildkit } = await ready(t, MINIMAL_CONFIG)
+  docker.control({ deadlineMs: 50 })
+  await buildkit!.stop()
+  await trigger(app, { commit: COMMIT })
+  const build = await finished(app, 1)
+  t.equal(build.error, `registry.test/demo/web: BuildKit is unreachable at ${buildkit!.endpoint} (context deadline exceeded)`)
+  await eventually(() => app.buildx.builder.state.status === 'unavailable' || undefined, 'the builder to notice')
+  await trigger(app, { commit: 'b'.repeat(40) })
+  t.equal(app.store.get(2)!.status, 'queued')
+  const during = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(during.statusCode, 200, 'once bootstrapped, an outage queues builds instead of failing readiness')
+  t.match(during.json().builder, { ready: true, detail: { state: 'unavailable', reason: /^BuildKit is unreachable at / } })
+  await buildkit!.start()
+  t.equal((await finished(app, 2)).status, 'succeeded')
+})
+
+t.test('a project with deployments records its targets; until the deploy step exists it pushes and says so', async t => {
+  const { app } = await ready(t, MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deploy/web", "sts/db"]\n')
+  await trigger(app, { commit: COMMIT })
+  t.same(app.store.get(1)!.deploy, { status: 'pending', namespace: 'demo', resources: ['deployment/web', 'statefulset/db'], error: null })
+  const build = await finished(app, 1)
+  t.equal(build.status, 'succeeded')
+  t.same(build.deploy, { status: 'skipped', namespace: 'demo', resources: ['deployment/web', 'statefulset/db'], error: 'this release does not deploy yet' })
+})
+
+t.test('a store that fails answers 500 without its internals', async t => {
+  const { app } = await ready(t, MINIMAL_CONFIG)
+  app.store.db.close()
+  const res = await trigger(app, { commit: COMMIT })
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' })
+})
+
+t.test('a build past timeout_seconds is interrupted, its whole process tree ends, and it fails as timed out', async t => {
+  const { app, docker } = await ready(t, config({ builder: 'timeout_seconds = 1' }))
+  docker.control({ images: { 'registry.test/demo/web': { hang: true } } })
+  await trigger(app, { commit: COMMIT })
+  const build = await finished(app, 1)
+  t.equal(build.status, 'failed')
+  t.equal(build.error, 'timed out after 1 s')
+  t.equal(build.images[0]!.status, 'cancelled')
+  const pids = docker.calls().filter(call => call.argv?.includes('build') || call.event === 'hanging').map(call => call.pid)
+  t.ok(pids.length >= 2, 'docker and its buildx plugin')
+  t.same(pids.filter(alive), [], 'none of them is left')
+})
+
+t.test('interrupting a build that ignores SIGINT kills its process group after the grace period', async t => {
+  const { app, docker } = await ready(t, MINIMAL_CONFIG)
+  docker.control({ images: { 'registry.test/demo/web': { hang: true, ignoreInterrupt: true } } })
+  await trigger(app, { commit: COMMIT })
+  await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'the build to hang')
+  const { BuildInterrupted } = await import('../../lib/builds/build-runner.js')
+  t.ok(app.scheduler.interrupt(1, new BuildInterrupted('cancelled', 'cancelled through the API')))
+  t.notOk(app.scheduler.interrupt(99, new BuildInterrupted('cancelled', 'x')), 'not running here')
+  const build = await finished(app, 1)
+  t.match(build, { status: 'cancelled', error: 'cancelled through the API' })
+  t.same(docker.calls().map(call => call.pid).filter(alive), [])
+})
+
+t.test('closing the app interrupts running builds and records them cancelled', async t => {
+  const { app, docker } = await ready(t, MINIMAL_CONFIG)
+  docker.control({ images: { 'registry.test/demo/web': { hang: true } } })
+  await trigger(app, { commit: COMMIT })
+  await buildIn(app, 1, ['running'])
+  await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'the build to hang')
+  const store = app.store
+  const { BuildStore } = await import('../../lib/store/build-store.js')
+  const file = store.file
+  await app.close()
+  const reopened = new BuildStore(file.replace(/\/build-hook\.sqlite$/, ''))
+  t.teardown(() => reopened.close())
+  t.match(reopened.get(1), { status: 'cancelled', error: 'cancelled: the service shut down' })
+  t.same(docker.calls().map(call => call.pid).filter(alive), [])
+})
+
+t.test('the commit must be 40 hex digits and nothing else may be sent', async t => {
+  const { app } = await ready(t, MINIMAL_CONFIG)
+  for (const payload of [{ commit: 'abc123' }, { commit: 'g'.repeat(40) }, { commit: COMMIT, branch: 'main' }, { commit: 42 }]) {
+    const res = await trigger(app, payload)
+    t.equal(res.statusCode, 400, JSON.stringify(payload))
+    t.match(res.json(), { statusCode: 400, error: 'Bad Request', message: /^body/ })
+  }
+  t.equal(app.store.get(1), null, 'nothing recorded')
+})
+
+t.test('an unknown slug is 404 for an authenticated caller and 401 for anyone else', async t => {
+  const { app } = await ready(t, MINIMAL_CONFIG)
+  const unknown = await app.inject({ method: 'POST', url: '/nosuch', headers: auth })
+  t.equal(unknown.statusCode, 404)
+  t.same(unknown.json(), { statusCode: 404, error: 'Not Found', message: "No project 'nosuch'" })
+  for (const url of ['/nosuch', '/demo']) {
+    const res = await app.inject({ method: 'POST', url })
+    t.equal(res.statusCode, 401, url)
+    t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
+  }
 })

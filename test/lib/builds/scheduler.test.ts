@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events'
+import t, { type Test } from 'tap'
+import { parseConfig, type ProjectSettings } from '../../../lib/config/index.js'
+import { newBuild } from '../../../lib/builds/build-queue.js'
+import { BuildInterrupted, type BuildOutcome } from '../../../lib/builds/build-runner.js'
+import { Scheduler } from '../../../lib/builds/scheduler.js'
+import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { Log } from '../../../lib/log.js'
+import { BuildStore } from '../../../lib/store/build-store.js'
+import { configToml, eventually, tempDir } from '../../helper.js'
+
+const SLUGS = ['p1', 'p2', 'p3', 'p4', 'p5']
+const PROJECTS = parseConfig(configToml(SLUGS.map(slug => ({ slug }))), 'test.toml').projects
+
+const silent: Log = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, child: () => silent }
+
+/** A builder whose readiness the test sets. */
+class Gate extends EventEmitter {
+  ready = true
+  whenReady (signal?: AbortSignal): Promise<void> {
+    if (this.ready) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.once('ready', resolve)
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
+    })
+  }
+
+  open (): void {
+    this.ready = true
+    this.emit('ready')
+  }
+}
+
+/** Builds that run until the test finishes them. */
+function harness (t: Test, options: { maxConcurrent?: number, projects?: readonly ProjectSettings[], timeoutSeconds?: number } = {}) {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const gate = new Gate()
+  const running = new Map<number, (outcome: BuildOutcome) => void>()
+  let peak = 0
+  const log: string[] = []
+  const recording: Log = { ...silent, error: (_obj, msg) => { log.push(String(msg)) }, warn: (_obj, msg) => { log.push(String(msg)) }, child: () => recording }
+  const scheduler = new Scheduler({
+    store,
+    projects: options.projects ?? PROJECTS,
+    builder: gate,
+    maxConcurrent: options.maxConcurrent ?? 2,
+    timeoutSeconds: options.timeoutSeconds ?? 3600,
+    log: recording,
+    run: (build: BuildRecord, _project, signal) => new Promise<BuildOutcome>(resolve => {
+      running.set(build.id, resolve)
+      peak = Math.max(peak, running.size)
+      signal.addEventListener('abort', () => resolve({ status: (signal.reason as BuildInterrupted).status, error: (signal.reason as BuildInterrupted).message }))
+    }).finally(() => running.delete(build.id))
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const record = (slug: string, commit = 'a'.repeat(40)) => {
+    const project = PROJECTS.find(p => p.slug === slug)!
+    const build = store.create(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
+    scheduler.poke()
+    return build.id
+  }
+  const finish = async (id: number) => {
+    running.get(id)!({ status: 'succeeded', error: null })
+    await eventually(() => store.get(id)!.status === 'succeeded' || undefined, `build ${id} to succeed`)
+  }
+  return { store, gate, scheduler, running, record, finish, peak: () => peak, log }
+}
+
+t.test('with max_concurrent_builds = 2 and five projects triggered, never more than two run, and all five finish', async t => {
+  const h = harness(t)
+  const ids = SLUGS.map(slug => h.record(slug))
+  t.same([...h.running.keys()], [1, 2], 'the oldest two')
+  t.same(ids.map(id => h.store.get(id)!.status), ['running', 'running', 'queued', 'queued', 'queued'])
+  for (const id of ids) {
+    await eventually(() => h.running.has(id) || undefined, `build ${id} to start`)
+    await h.finish(id)
+  }
+  t.equal(h.peak(), 2)
+  t.same(ids.map(id => h.store.get(id)!.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded'])
+})
+
+t.test('one build per project at a time, in arrival order', async t => {
+  const h = harness(t)
+  const first = h.record('p1', 'a'.repeat(40))
+  const second = h.record('p1', 'b'.repeat(40))
+  const other = h.record('p2')
+  t.same([...h.running.keys()], [first, other], 'the second build of p1 waits although a slot is free')
+  await h.finish(first)
+  await eventually(() => h.running.has(second) || undefined, 'the second build of p1 to start')
+  t.equal(h.store.get(second)!.status, 'running')
+})
+
+t.test('queued builds wait while the builder is not ready, and start when it is', async t => {
+  const h = harness(t)
+  h.gate.ready = false
+  const id = h.record('p1')
+  h.scheduler.poke()
+  t.equal(h.store.get(id)!.status, 'queued')
+  h.gate.open()
+  await eventually(() => h.running.has(id) || undefined, 'the build to start')
+})
+
+t.test('a queued build of a project that is no longer configured fails with that reason', async t => {
+  const h = harness(t, { projects: PROJECTS.slice(1) })
+  const id = h.record('p1')
+  t.match(h.store.get(id), { status: 'failed', error: "project 'p1' is no longer in the configuration" })
+  t.same(h.log, ['Build failed: its project is no longer configured.'])
+})
+
+t.test('a runner that throws fails the build without its internals, and logs them', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const logged: string[] = []
+  const log: Log = { ...silent, error: (_obj, msg) => { logged.push(String(msg)) }, child: () => log }
+  const scheduler = new Scheduler({ store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log, run: async () => { throw new Error('disk on fire') } })
+  store.create(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
+  scheduler.poke()
+  await scheduler.idle()
+  t.match(store.get(1), { status: 'failed', error: 'internal error while building (see the service log)' })
+  t.same(logged, ['Build crashed.'])
+})
+
+t.test('shutdown lets a build that ends within the grace period succeed, and cancels one that does not', async t => {
+  const h = harness(t)
+  const quick = h.record('p1')
+  const slow = h.record('p2')
+  const closing = h.scheduler.shutdown(500)
+  h.record('p3')
+  t.equal(h.store.get(3)!.status, 'queued', 'nothing starts once shutdown began')
+  await h.finish(quick)
+  await closing
+  t.match(h.store.get(slow), { status: 'cancelled', error: 'cancelled: the service shut down' })
+  t.equal(h.store.get(3)!.status, 'queued', 'queued builds stay queued for the next start')
+})
+
+t.test('shutdown with nothing running returns at once', async t => {
+  const h = harness(t)
+  await h.scheduler.shutdown(60_000)
+  await h.scheduler.idle()
+  t.pass()
+})
