@@ -11,6 +11,7 @@ import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
 import builds, { type BuildsPluginOptions } from './plugins/builds.js'
 import health from './routes/health.js'
 import hook from './routes/hook.js'
+import buildRoutes from './routes/builds.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS } from './lib/log-redaction.js'
 
@@ -40,6 +41,7 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(buildx, options.buildx ?? {})
   await fastify.register(builds, options.builds ?? {})
   await fastify.register(health)
+  await fastify.register(buildRoutes)
   await fastify.register(hook)
 }, { name: 'app' })
 

@@ -1,27 +1,27 @@
+import { setTimeout } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { BuildHookError } from './lib/errors.js'
 
-// A shutdown still waiting this long after the drain (on requests, then on onClose hooks) is forced.
+// A shutdown still waiting this long after the drain and the running builds' grace period (on requests,
+// then on onClose hooks) is forced.
 const SHUTDOWN_TIMEOUT_MS = 10_000
 
 const app = buildApp({ env: process.env })
 
-// Start-up problems are meant for people: the whole message on stderr, a line in the log.
-function startupFailed (err: Error): never {
+// Start-up problems are meant for people: the whole message on stderr, a line in the log. What already
+// started (the builder's docker children, in process groups of their own) is closed before exiting.
+async function startupFailed (err: Error): Promise<never> {
   app.log.fatal(err instanceof BuildHookError ? { code: err.code } : { err }, 'Start-up failed.')
   process.stderr.write(`build-hook: ${err.message}\n`)
+  await Promise.race([app.close(), setTimeout(SHUTDOWN_TIMEOUT_MS)]).catch(() => {})
   process.exit(1)
 }
 
-try {
-  await app.ready()
-} catch (err) {
-  startupFailed(err as Error)
-}
+await app.ready().then(() => {}, startupFailed)
 
 closeWithGrace({
-  delay: app.env.SHUTDOWN_DRAIN_SECONDS * 1000 + SHUTDOWN_TIMEOUT_MS,
+  delay: (app.env.SHUTDOWN_DRAIN_SECONDS + app.settings.builder.shutdownGraceSeconds) * 1000 + SHUTDOWN_TIMEOUT_MS,
   onSecondSignal: (signal) => app.log.error({ signal }, 'Second signal: exiting now.'),
   /* c8 ignore next -- needs a close that hangs for the whole timeout */
   onTimeout: (delay) => app.log.error({ delay }, 'Shutdown timed out: exiting now.')

@@ -30,7 +30,7 @@ location = "Dockerfile"
 tag = "latest"
 `
 
-/** A fresh directory of the test's own, removed when it ends. */
+/** A fresh directory of the test's own, removed when it ends (tap runs teardowns last-registered first). */
 export function tempDir (t: Test): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-test-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -61,8 +61,7 @@ export function configToml (projects: ProjectToml[] = [{}], builder = ''): strin
 }
 
 /** The environment a test app gets: no variable of the machine's leaks in; `docker` is the double. */
-export function testEnv (t: Test, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  const dir = overrides.DATA_DIR === undefined || overrides.DOCKER_CONFIG === undefined ? tempDir(t) : ''
+export function testEnv (t: Test, overrides: Record<string, string | undefined> = {}, dir = tempDir(t)): Record<string, string | undefined> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -71,6 +70,26 @@ export function testEnv (t: Test, overrides: Record<string, string | undefined> 
     DATA_DIR: path.join(dir, 'data'),
     DOCKER_CONFIG: path.join(dir, 'docker'),
     HOME: dir,
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+    ...overrides
+  }
+}
+
+// The server as a real process, with the docker double first on PATH and BuildKit a listener of the test's.
+export async function serverEnv (t: Test, overrides: Record<string, string | undefined> = {}): Promise<Record<string, string | undefined>> {
+  const dir = tempDir(t)
+  const buildkit = await startBuildkit(t)
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CONFIG_PATH: SAMPLE_CONFIG,
+    BEARER_TOKENS: 'server-test-token',
+    LOG_LEVEL: 'info',
+    DATA_DIR: path.join(dir, 'data'),
+    DOCKER_CONFIG: path.join(dir, 'docker'),
+    HOME: dir,
+    BUILDKIT_HOST: buildkit.endpoint,
     PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
     ...overrides
   }
@@ -113,7 +132,7 @@ export async function harness (
   const docker = new FakeDocker(appEnv.DOCKER_CONFIG!)
   const app = buildApp({ env: appEnv, ...TEST_APP_OPTIONS, ...options })
   register?.(app)
-  t.teardown(() => app.close())
+  t.teardown(() => app.close()) // before the directories go: teardowns run last-registered first
   await app.ready()
   return { app, docker, buildkit, env: appEnv }
 }

@@ -1,31 +1,8 @@
-import path from 'node:path'
 import t from 'tap'
-import type { Test } from 'tap'
-import { MINIMAL_CONFIG, SAMPLE_CONFIG, tempDir, writeConfig } from './helper.js'
+import { MINIMAL_CONFIG, serverEnv, writeConfig } from './helper.js'
 import { runTs } from './process.js'
-import { FAKE_BIN, startBuildkit } from './fixtures/docker.js'
 
 const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
-
-// The server as a real process, with the docker double first on PATH and BuildKit a listener of the test's.
-async function serverEnv (t: Test, overrides: Record<string, string | undefined> = {}): Promise<Record<string, string | undefined>> {
-  const dir = tempDir(t)
-  const buildkit = await startBuildkit(t)
-  return {
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    CONFIG_PATH: SAMPLE_CONFIG,
-    BEARER_TOKENS: 'server-test-token',
-    LOG_LEVEL: 'info',
-    DATA_DIR: path.join(dir, 'data'),
-    DOCKER_CONFIG: path.join(dir, 'docker'),
-    HOME: dir,
-    BUILDKIT_HOST: buildkit.endpoint,
-    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
-    ...overrides
-  }
-}
 
 t.test('the server listens on HOST/PORT, serves /health and /ready, and exits 0 on SIGTERM', async t => {
   const server = runTs(t, 'server.ts', [], await serverEnv(t))

@@ -1,12 +1,18 @@
 import type { ProjectSettings } from '../config/index.js'
 import { commitTag } from '../buildx/build-argv.js'
-import type { BuildStore, NewBuild } from '../store/build-store.js'
-import type { BuildRecord, Trigger } from './record.js'
+import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
+import { BuildInterrupted } from './build-runner.js'
+import { FINAL_STATUSES, type BuildRecord, type Trigger } from './record.js'
 
 export interface TriggerInput extends Partial<Trigger> {
   /** Full 40-hex SHA; without it the branch head is resolved when the build is recorded. */
   commit?: string
 }
+
+export type CancelResult =
+  | { outcome: 'cancelled' | 'cancelling', build: BuildRecord }
+  | { outcome: 'finished', build: BuildRecord }
+  | { outcome: 'not-found' }
 
 export interface BuildQueueOptions {
   store: BuildStore
@@ -14,6 +20,8 @@ export interface BuildQueueOptions {
   resolveCommit: (project: ProjectSettings) => Promise<string>
   /** Called once a build is recorded, to start it when it can start. */
   onRecorded: () => void
+  /** Interrupts a build this process is running; false when it is not running it. */
+  interrupt: (id: number, reason: BuildInterrupted) => boolean
 }
 
 /** Records build requests, pinned to a full commit, and hands them to the scheduler. */
@@ -24,10 +32,13 @@ export class BuildQueue {
     this.#options = options
   }
 
-  /** Records a queued build; it is committed to the store before this resolves. */
-  async trigger (project: ProjectSettings, input: TriggerInput = {}): Promise<BuildRecord> {
+  /**
+   * Records a queued build (committed to the store before this resolves), superseding the project's
+   * queued builds; or returns the queued or running build that already has this delivery or commit.
+   */
+  async trigger (project: ProjectSettings, input: TriggerInput = {}): Promise<Recorded> {
     const commit = (input.commit ?? await this.#options.resolveCommit(project)).toLowerCase()
-    const build = this.#options.store.create(newBuild(project, {
+    const recorded = this.#options.store.record(newBuild(project, {
       source: input.source ?? 'api',
       event: input.event ?? 'trigger',
       delivery: input.delivery ?? null,
@@ -35,8 +46,21 @@ export class BuildQueue {
       commit,
       sender: input.sender ?? null
     }))
-    this.#options.onRecorded()
-    return build
+    if (!recorded.duplicate) this.#options.onRecorded()
+    return recorded
+  }
+
+  /** A queued build is cancelled at once; a running one is interrupted and recorded cancelled when it stops. */
+  cancel (id: number): CancelResult {
+    const { store } = this.#options
+    if (store.cancelQueued(id, 'cancelled through the API')) return { outcome: 'cancelled', build: store.get(id)! }
+    const build = store.get(id)
+    if (build === null) return { outcome: 'not-found' }
+    if (FINAL_STATUSES.has(build.status)) return { outcome: 'finished', build }
+    if (this.#options.interrupt(id, new BuildInterrupted('cancelled', 'cancelled through the API'))) return { outcome: 'cancelling', build }
+    // Running in the store but not in this process: its process died, and recovery has not run it again.
+    store.finish(id, 'cancelled', 'cancelled through the API')
+    return { outcome: 'cancelled', build: store.get(id)! }
   }
 }
 

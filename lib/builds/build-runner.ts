@@ -4,6 +4,7 @@ import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
 import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
 import { BuildLog, buildLogPath } from './build-log.js'
+import { tmpDir } from './tmp-dir.js'
 import type { BuildRecord, BuildStatus } from './record.js'
 import type { Log } from '../log.js'
 
@@ -55,6 +56,7 @@ export class BuildRunner {
         const result = await buildImage({
           spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuth: options.gitToken !== null },
           endpoint: options.endpoint,
+          tmpRoot: tmpDir(options.dataDir),
           env,
           signal,
           killGraceMs: options.killGraceMs,

@@ -17,6 +17,8 @@ export interface SchedulerOptions {
   maxConcurrent: number
   timeoutSeconds: number
   log: Log
+  /** After a build's outcome is recorded (retention). */
+  onFinished?: (build: BuildRecord) => void
 }
 
 interface Running {
@@ -123,6 +125,7 @@ export class Scheduler {
         store.finish(build.id, outcome.status, outcome.error)
         log.info({ status: outcome.status, durationMs: Math.round(performance.now() - started), ...(outcome.error === null ? {} : { error: outcome.error }) }, 'Build finished.')
         this.#running.delete(build.id)
+        this.#options.onFinished?.(build)
         if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
         this.poke()
       })

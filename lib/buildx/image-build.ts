@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import os from 'node:os'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { runProcess, type Stream } from '../process/run-process.js'
 import { buildArgv, type ImageBuildSpec } from './build-argv.js'
@@ -8,6 +7,8 @@ import { describeFailure } from './failure.js'
 export interface ImageBuildOptions {
   spec: Omit<ImageBuildSpec, 'metadataFile'>
   endpoint: string
+  /** Where the build's temporary files go (DATA_DIR/tmp: cleared at start-up, so a crash leaves nothing). */
+  tmpRoot: string
   /** The docker child's whole environment (with GIT_AUTH_TOKEN when spec.gitAuth). */
   env: Record<string, string>
   signal: AbortSignal
@@ -30,7 +31,8 @@ const TAIL_LINES = 200
 /** Builds and pushes one image with `docker buildx build`, reading the pushed digest from the metadata file. */
 export async function buildImage (options: ImageBuildOptions): Promise<ImageBuildResult> {
   const started = performance.now()
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'build-hook-'))
+  await mkdir(options.tmpRoot, { recursive: true })
+  const dir = await mkdtemp(path.join(options.tmpRoot, 'build-'))
   const metadataFile = path.join(dir, 'metadata.json')
   const tail: string[] = []
   try {

@@ -14,12 +14,14 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
   const settings: Settings = {
     source,
     registry: file.app.registry,
+    keepBuilds: file.app.keep_builds ?? DEFAULTS.keepBuilds,
     builder: {
       name: builder.name ?? DEFAULTS.builderName,
       endpoint: overrides.builderEndpoint ?? builder.endpoint ?? DEFAULTS.builderEndpoint,
       tls: builder.tls === undefined ? null : tlsSettings(builder.tls),
       maxConcurrentBuilds: builder.max_concurrent_builds ?? DEFAULTS.maxConcurrentBuilds,
-      timeoutSeconds: builder.timeout_seconds ?? DEFAULTS.buildTimeoutSeconds
+      timeoutSeconds: builder.timeout_seconds ?? DEFAULTS.buildTimeoutSeconds,
+      shutdownGraceSeconds: builder.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds
     },
     projects: file.projects.map(project => projectSettings(project, file))
   }

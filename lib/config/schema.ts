@@ -19,7 +19,8 @@ export const BuilderSchema = Type.Object({
   endpoint: Type.Optional(Text),
   tls: Type.Optional(TlsSchema),
   max_concurrent_builds: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-  timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 }))
+  timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+  shutdown_grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600 }))
 }, closed)
 
 export const WebhookSchema = Type.Object({
@@ -61,6 +62,7 @@ export const ProjectSchema = Type.Object({
 export const ConfigFileSchema = Type.Object({
   app: Type.Object({
     registry: Text,
+    keep_builds: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     builder: Type.Optional(BuilderSchema),
     webhook: Type.Optional(WebhookSchema)
   }, closed),

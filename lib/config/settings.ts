@@ -16,6 +16,8 @@ export interface BuilderSettings {
   tls: TlsSettings | null
   maxConcurrentBuilds: number
   timeoutSeconds: number
+  /** On shutdown, how long running builds may go on before they are interrupted. */
+  shutdownGraceSeconds: number
 }
 
 export interface ImageSettings {
@@ -56,6 +58,8 @@ export interface Settings {
   /** Absolute path of the file these settings came from. */
   source: string
   registry: string
+  /** Finished builds kept per project (with their logs); older ones are deleted. */
+  keepBuilds: number
   builder: BuilderSettings
   projects: readonly ProjectSettings[]
 }
@@ -65,6 +69,8 @@ export const DEFAULTS = Object.freeze({
   builderEndpoint: 'tcp://buildkitd.build.svc.cluster.local:1234',
   maxConcurrentBuilds: 2,
   buildTimeoutSeconds: 3600,
+  shutdownGraceSeconds: 120,
+  keepBuilds: 100,
   cache: 'registry' as CacheMode,
   deployWait: true,
   deployTimeoutSeconds: 600

@@ -34,6 +34,7 @@ interface BuildRow {
   deploy_namespace: string | null
   deploy_resources: string
   deploy_error: string | null
+  superseded_by: number | null
 }
 
 interface ImageRow {
@@ -45,6 +46,23 @@ interface ImageRow {
   digest: string | null
   duration_ms: number | null
   error: string | null
+}
+
+/** What recording a trigger did: a new build, or the existing one it duplicates. */
+export interface Recorded {
+  build: BuildRecord
+  duplicate: boolean
+  /** Queued builds of the project that the new build replaced. */
+  superseded: number[]
+}
+
+export interface Recovery {
+  /** Builds a dead process left running, queued again with attempt + 1. */
+  requeued: number[]
+  /** Builds a dead process left running on their last attempt: failed. */
+  failed: number[]
+  /** Queued builds replaced by a newer queued build of their project. */
+  superseded: number[]
 }
 
 export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error'>>
@@ -71,6 +89,39 @@ export class BuildStore {
     this.db.pragma('synchronous = NORMAL') // with WAL: durable across process crashes, fast
     this.db.pragma('busy_timeout = 5000')
     migrate(this.db)
+  }
+
+  /**
+   * Records a trigger in one transaction: a delivery id already seen, or a commit that a queued or running
+   * build of the project already has, returns that build (`duplicate`); otherwise the new build is queued
+   * and every queued build of the project is superseded by it (newest push wins).
+   */
+  record (build: NewBuild, now = new Date()): Recorded {
+    return this.db.transaction((): Recorded => {
+      const { source, delivery, commit } = build.trigger
+      const seen = delivery === null
+        ? undefined
+        : this.db.prepare('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
+      const same = seen ?? this.db.prepare(`
+        SELECT id FROM builds WHERE project = ? AND commit_sha = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
+      `).get(build.project, commit) as { id: number } | undefined
+      if (same !== undefined) {
+        this.#rememberDelivery(build, same.id, now)
+        return { build: this.get(same.id)!, duplicate: true, superseded: [] }
+      }
+      const created = this.create(build, now)
+      const superseded = (this.db.prepare(`
+        UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE project = ? AND status = 'queued' AND id < ? RETURNING id
+      `).all(created.id, now.toISOString(), build.project, created.id) as Array<{ id: number }>).map(row => row.id)
+      this.#rememberDelivery(build, created.id, now)
+      return { build: created, duplicate: false, superseded }
+    })()
+  }
+
+  #rememberDelivery (build: NewBuild, id: number, now: Date): void {
+    if (build.trigger.delivery === null) return
+    this.db.prepare('INSERT OR IGNORE INTO deliveries (source, delivery, build_id, received_at) VALUES (?, ?, ?, ?)')
+      .run(build.trigger.source, build.trigger.delivery, id, now.toISOString())
   }
 
   create (build: NewBuild, now = new Date()): BuildRecord {
@@ -126,6 +177,48 @@ export class BuildStore {
     this.db.prepare('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
   }
 
+  /** queued → cancelled; false when the build was not queued (any more). */
+  cancelQueued (id: number, error: string, now = new Date()): boolean {
+    return this.db.prepare(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued'`)
+      .run(error, now.toISOString(), id).changes === 1
+  }
+
+  /**
+   * After a restart: builds left `running` by a dead process are queued again with attempt + 1, or failed
+   * once they had `maxAttempts`; then each project keeps only its newest queued build.
+   */
+  recover (maxAttempts: number, now = new Date()): Recovery {
+    return this.db.transaction((): Recovery => {
+      const at = now.toISOString()
+      const failed = (this.db.prepare(`
+        UPDATE builds SET status = 'failed', finished_at = ?,
+          error = 'the service stopped during attempt ' || attempt || ' of ' || attempt || ': not retried again'
+        WHERE status = 'running' AND attempt >= ? RETURNING id
+      `).all(at, maxAttempts) as Array<{ id: number }>).map(row => row.id)
+      const requeued = (this.db.prepare(`
+        UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
+      `).all() as Array<{ id: number }>).map(row => row.id)
+      this.db.prepare(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
+        .run(JSON.stringify(requeued))
+      const superseded = (this.db.prepare(`
+        UPDATE builds AS old SET status = 'superseded', finished_at = ?,
+          superseded_by = (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
+        WHERE old.status = 'queued' AND old.id < (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
+        RETURNING id
+      `).all(at) as Array<{ id: number }>).map(row => row.id)
+      return { requeued: requeued.filter(id => !superseded.includes(id)), failed, superseded }
+    })()
+  }
+
+  /** Deletes the project's finished builds beyond the newest `keep`; returns their ids (for their logs). */
+  prune (project: string, keep: number): number[] {
+    return (this.db.prepare(`
+      DELETE FROM builds WHERE project = ? AND status NOT IN ('queued', 'running') AND id NOT IN (
+        SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT ?
+      ) RETURNING id
+    `).all(project, project, keep) as Array<{ id: number }>).map(row => row.id)
+  }
+
   /** The build's final status; images still pending or running end with it. */
   finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
@@ -174,6 +267,6 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
     deploy: { status: row.deploy_status, namespace: row.deploy_namespace, resources: JSON.parse(row.deploy_resources) as string[], error: row.deploy_error },
     error: row.error,
     attempt: row.attempt,
-    supersededBy: null
+    supersededBy: row.superseded_by
   }
 }

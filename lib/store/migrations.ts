@@ -39,6 +39,18 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       error TEXT,
       PRIMARY KEY (build_id, position)
     );
+  `),
+  // 2: newest push wins (which build replaced a queued one), and the Git hosts' delivery ids already seen.
+  db => db.exec(`
+    ALTER TABLE builds ADD COLUMN superseded_by INTEGER REFERENCES builds (id) ON DELETE SET NULL;
+    CREATE INDEX builds_active_commits ON builds (project, commit_sha) WHERE status IN ('queued', 'running');
+    CREATE TABLE deliveries (
+      source TEXT NOT NULL,
+      delivery TEXT NOT NULL,
+      build_id INTEGER NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+      received_at TEXT NOT NULL,
+      PRIMARY KEY (source, delivery)
+    );
   `)
 ]
 

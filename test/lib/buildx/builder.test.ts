@@ -14,7 +14,7 @@ function recordingLog (entries: Entry[] = []): Log & { entries: Entry[] } {
 }
 
 function settings (endpoint: string, overrides: Partial<BuilderSettings> = {}): BuilderSettings {
-  return { name: 'build-hook', endpoint, tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 60, ...overrides }
+  return { name: 'build-hook', endpoint, tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 60, shutdownGraceSeconds: 0, ...overrides }
 }
 
 function setup (t: Test, options: { path?: string } = {}) {

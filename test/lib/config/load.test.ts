@@ -33,7 +33,8 @@ t.test('a minimal config gets every default filled in', async t => {
   t.same(settings, {
     source: SOURCE,
     registry: 'registry.test',
-    builder: { name: 'build-hook', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 3600 },
+    keepBuilds: 100,
+    builder: { name: 'build-hook', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 3600, shutdownGraceSeconds: 120 },
     projects: [{
       name: 'Demo',
       slug: 'demo',
@@ -82,12 +83,14 @@ t.test('every optional key is read', async t => {
   const toml = `
 [app]
 registry = "ghcr.io/org"
+keep_builds = 20
 [app.builder]
 name = "ci"
 endpoint = "tcp://127.0.0.1:1234"
 tls = { ca = "/certs/ca.pem", cert = "/certs/cert.pem", key = "/certs/key.pem", server_name = "buildkitd" }
 max_concurrent_builds = 4
 timeout_seconds = 600
+shutdown_grace_seconds = 30
 [app.webhook]
 secret_env = "WEBHOOK_SECRET"
 [[projects]]
@@ -125,8 +128,10 @@ cache = "none"
     endpoint: 'tcp://override:1234',
     tls: { ca: '/certs/ca.pem', cert: '/certs/cert.pem', key: '/certs/key.pem', serverName: 'buildkitd' },
     maxConcurrentBuilds: 4,
-    timeoutSeconds: 600
+    timeoutSeconds: 600,
+    shutdownGraceSeconds: 30
   })
+  t.equal(settings.keepBuilds, 20)
   const [a, b] = settings.projects
   t.same(a!.images[0], {
     repository: 'a/api',
@@ -210,9 +215,11 @@ t.test('values of the wrong type are reported in TOML terms', async t => {
 })
 
 t.test('numbers out of range are reported', async t => {
-  t.same(problemsOf(MINIMAL_CONFIG + '[app.builder]\nmax_concurrent_builds = 0\ntimeout_seconds = 100000\n'), [
+  t.same(problemsOf(MINIMAL_CONFIG.replace('[app]\n', '[app]\nkeep_builds = 0\n') + '[app.builder]\nmax_concurrent_builds = 0\ntimeout_seconds = 100000\nshutdown_grace_seconds = -1\n'), [
     'app.builder.max_concurrent_builds: must be at least 1',
-    'app.builder.timeout_seconds: must be at most 86400'
+    'app.builder.shutdown_grace_seconds: must be at least 0',
+    'app.builder.timeout_seconds: must be at most 86400',
+    'app.keep_builds: must be at least 1'
   ])
 })
 

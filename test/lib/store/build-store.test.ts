@@ -71,3 +71,97 @@ t.test('a database written by a newer release is refused, not damaged', async t 
     message: `The build store was written by a newer build-hook (schema ${SCHEMA_VERSION + 1}; this release knows ${SCHEMA_VERSION}): upgrade, or point DATA_DIR elsewhere`
   })
 })
+
+const trigger = (commit: string, delivery: string | null = null, project = 'demo'): NewBuild => ({
+  ...NEW,
+  project,
+  trigger: { ...NEW.trigger, commit: commit.repeat(40).slice(0, 40), delivery, source: delivery === null ? 'api' : 'github' }
+})
+
+t.test('a newer trigger supersedes the queued builds of its project, recording by which build', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  t.match(store.record(trigger('a')), { duplicate: false, superseded: [], build: { id: 1, status: 'queued' } })
+  store.start(1)
+  t.match(store.record(trigger('b')), { duplicate: false, superseded: [], build: { id: 2 } }, 'a running build is never superseded')
+  t.match(store.record(trigger('c', null, 'other')), { superseded: [] }, 'another project is left alone')
+  t.match(store.record(trigger('d')), { duplicate: false, superseded: [2], build: { id: 4 } })
+  t.match(store.get(2), { status: 'superseded', supersededBy: 4, finishedAt: String })
+  t.match(store.get(1), { status: 'running', supersededBy: null })
+})
+
+t.test('a commit already queued or running for the project is a duplicate, not a second build', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record(trigger('a'))
+  t.match(store.record(trigger('a')), { duplicate: true, build: { id: 1, status: 'queued' } })
+  store.start(1)
+  t.match(store.record(trigger('a', 'delivery-1')), { duplicate: true, build: { id: 1, status: 'running' } })
+  t.match(store.record(trigger('a', 'delivery-1')), { duplicate: true, build: { id: 1 } }, 'the delivery was remembered for that build')
+  store.finish(1, 'succeeded', null)
+  t.match(store.record(trigger('a', 'delivery-1')), { duplicate: true, build: { id: 1, status: 'succeeded' } }, 'a redelivery of a finished build still builds nothing')
+  t.match(store.record(trigger('a')), { duplicate: false, build: { id: 2 } }, 'the same commit may be built again once the last build finished')
+  t.match(store.record(trigger('a', 'delivery-1', 'demo')), { duplicate: true, build: { id: 1 } })
+  const other = { ...trigger('b', 'delivery-1'), trigger: { ...trigger('b', 'delivery-1').trigger, source: 'gitlab' as const } }
+  t.match(store.record(other), { duplicate: false }, 'delivery ids are per source')
+})
+
+t.test('recovery queues again what a dead process left running, fails it after the last attempt, and coalesces', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record(trigger('a', null, 'p1'))
+  store.start(1)
+  store.updateImage(1, 0, { status: 'running' })
+  store.record(trigger('b', null, 'p2'))
+  store.start(2)
+  store.record({ ...trigger('c', null, 'p3'), attempt: 3 })
+  store.start(3)
+  store.record(trigger('d', null, 'p2'))
+  store.record(trigger('e', null, 'p4'))
+  t.same(store.recover(3), { requeued: [1], failed: [3], superseded: [2] })
+  t.match(store.get(1), { status: 'queued', attempt: 2, startedAt: null, images: [{ status: 'pending' }] })
+  t.match(store.get(2), { status: 'superseded', supersededBy: 4, attempt: 2 }, 'the newest push of p2 wins')
+  t.match(store.get(3), { status: 'failed', error: 'the service stopped during attempt 3 of 3: not retried again' })
+  t.match(store.get(5), { status: 'queued', attempt: 1 })
+  t.same(store.recover(3), { requeued: [], failed: [], superseded: [] }, 'nothing left to do')
+})
+
+t.test('only queued builds can be cancelled directly', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record(trigger('a'))
+  t.ok(store.cancelQueued(1, 'cancelled through the API'))
+  t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', finishedAt: String })
+  t.notOk(store.cancelQueued(1, 'again'))
+})
+
+t.test('retention deletes the finished builds of a project beyond the newest N, never queued or running ones', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  for (const commit of 'abcde') {
+    const { build } = store.record(trigger(commit))
+    if (commit !== 'e') { store.start(build.id); store.finish(build.id, 'succeeded', null) }
+  }
+  store.record(trigger('f', 'd1', 'other'))
+  t.same(store.prune('demo', 2), [1, 2, 3])
+  t.same([1, 2, 3, 4, 5, 6].map(id => store.get(id)?.status ?? null), [null, null, null, 'succeeded', 'queued', 'queued'])
+  t.same(store.prune('demo', 1), [4])
+  t.same(store.prune('demo', 1), [], 'the queued build is kept whatever N')
+  const { db } = store
+  t.equal((db.prepare('SELECT count(*) AS n FROM build_images WHERE build_id < 5').get() as { n: number }).n, 0, 'their images went with them')
+})
+
+t.test('a database from the first schema version opens, migrates, and keeps its builds', async t => {
+  const dir = tempDir(t)
+  const { MIGRATIONS } = await import('../../../lib/store/migrations.js')
+  const old = new Database(path.join(dir, DATABASE_FILE))
+  MIGRATIONS[0]!(old)
+  old.pragma('user_version = 1')
+  old.prepare(`INSERT INTO builds (project, status, source, event, ref, commit_sha, created_at, deploy_status) VALUES ('demo', 'succeeded', 'api', 'trigger', 'refs/heads/main', ?, '2026-01-01T00:00:00.000Z', 'skipped')`).run('a'.repeat(40))
+  old.close()
+  const store = new BuildStore(dir)
+  t.teardown(() => store.close())
+  t.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  t.match(store.get(1), { status: 'succeeded', supersededBy: null, trigger: { commit: 'a'.repeat(40) } })
+  t.match(store.record(trigger('b', 'x')), { build: { id: 2 }, duplicate: false }, 'and the new tables work')
+})

@@ -1,0 +1,93 @@
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { BuildStore } from '../lib/store/build-store.js'
+import type { BuildRecord } from '../lib/builds/record.js'
+import { FakeDocker } from './fixtures/docker.js'
+import { configToml, eventually, serverEnv, tempDir, writeConfig } from './helper.js'
+import { runTs, type RunningProcess } from './process.js'
+
+const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
+const TOKEN = 'server-test-token'
+const commit = (n: number) => n.toString(16).padStart(40, '0')
+
+async function start (t: Test, env: Record<string, string | undefined>): Promise<{ server: RunningProcess, base: string }> {
+  const server = runTs(t, 'server.ts', [], env)
+  const [, base] = await server.waitFor(LISTENING)
+  await server.waitFor(/The builder is ready\./)
+  return { server, base: base! }
+}
+
+async function trigger (base: string, slug: string, sha: string): Promise<number> {
+  const res = await fetch(`${base}/${slug}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ commit: sha }) })
+  if (res.status !== 202) throw new Error(`trigger ${slug}: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { id: number }).id
+}
+
+/** The store as another process sees it (SQLite in WAL mode serves several). */
+function storeOf (t: Test, dataDir: string): BuildStore {
+  const store = new BuildStore(dataDir)
+  t.teardown(() => store.close())
+  return store
+}
+
+/** Orphans of a killed server (docker runs in its own process group) are the test's to end. */
+function killLeftovers (t: Test, docker: FakeDocker): void {
+  t.teardown(() => {
+    for (const { pid } of docker.calls()) {
+      try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+    }
+  })
+}
+
+t.test('SIGKILL mid-build: a new process on the same DATA_DIR runs that build again and every queued one', async t => {
+  const config = writeConfig(t, configToml([{ slug: 'p1' }, { slug: 'p2' }, { slug: 'p3' }], 'max_concurrent_builds = 1'))
+  const env = await serverEnv(t, { CONFIG_PATH: config })
+  const docker = new FakeDocker(env.DOCKER_CONFIG!)
+  killLeftovers(t, docker)
+  docker.control({ images: { 'registry.test/p1/web': { hang: true } } })
+
+  const first = await start(t, env)
+  const ids = [await trigger(first.base, 'p1', commit(1)), await trigger(first.base, 'p2', commit(2)), await trigger(first.base, 'p3', commit(3))]
+  await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'p1 to be building')
+  first.server.child.kill('SIGKILL')
+  t.same(await first.server.exited, { code: null, signal: 'SIGKILL' })
+
+  const store = storeOf(t, env.DATA_DIR!)
+  t.same(ids.map(id => store.get(id)!.status), ['running', 'queued', 'queued'], 'what the dead process left')
+  docker.control({})
+  const second = await start(t, env)
+  const done = await eventually(() => {
+    const builds = ids.map(id => store.get(id)!)
+    return builds.every(build => build.status === 'succeeded') ? builds : undefined
+  }, 'every build to succeed')
+  t.same(done.map((build: BuildRecord) => [build.id, build.attempt]), [[1, 2], [2, 1], [3, 1]], 'the interrupted build ran again as attempt 2')
+  t.match(second.server.stdout(), /"requeued":\[1\].*"msg":"Recovered builds left by a previous process\."/)
+  second.server.child.kill('SIGTERM')
+  t.same(await second.server.exited, { code: 0, signal: null })
+})
+
+t.test('SIGTERM: a build that ends within the grace period succeeds, one that does not is cancelled, queued ones stay', async t => {
+  const gate = path.join(tempDir(t), 'release')
+  const config = writeConfig(t, configToml([{ slug: 'quick' }, { slug: 'slow' }], 'shutdown_grace_seconds = 3'))
+  const env = await serverEnv(t, { CONFIG_PATH: config })
+  const docker = new FakeDocker(env.DOCKER_CONFIG!)
+  killLeftovers(t, docker)
+  docker.control({ images: { 'registry.test/quick/web': { waitForFile: gate }, 'registry.test/slow/web': { hang: true } } })
+
+  const { server, base } = await start(t, env)
+  const quick = await trigger(base, 'quick', commit(1))
+  const slow = await trigger(base, 'slow', commit(2))
+  const queued = await trigger(base, 'quick', commit(3))
+  await eventually(() => docker.calls().some(call => call.event === 'waiting') && docker.calls().some(call => call.event === 'hanging') ? true : undefined, 'both builds to run')
+  server.child.kill('SIGTERM')
+  await server.waitFor(/Waiting for running builds before shutting down\./)
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(gate, '')
+  t.same(await server.exited, { code: 0, signal: null })
+
+  const store = storeOf(t, env.DATA_DIR!)
+  t.match(store.get(quick), { status: 'succeeded' })
+  t.match(store.get(slow), { status: 'cancelled', error: 'cancelled: the service shut down' })
+  t.match(store.get(queued), { status: 'queued' }, 'for the next start')
+  t.equal(docker.builds().length, 2, 'the queued build did not start during shutdown')
+})
