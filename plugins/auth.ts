@@ -1,15 +1,26 @@
 import fp from 'fastify-plugin'
 import bearerAuth from '@fastify/bearer-auth'
-import type { onRequestHookHandler } from 'fastify'
+import type { FastifyReply, onRequestHookHandler, preValidationHookHandler } from 'fastify'
 import { BuildHookError } from '../lib/errors.js'
 import { generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
+import { detectHost } from '../lib/webhooks/hosts.js'
 
-/** How a route authenticates its callers. Every route must say so: one without it fails at boot. */
-export type RouteAuth = 'bearer' | 'none'
+/**
+ * How a route authenticates its callers. Every route must say so: one without it fails at boot.
+ * - bearer: `Authorization: Bearer <token>`.
+ * - webhook: a bearer token, or the Git host's signature (or token) made with the project's webhook
+ *   secret; the route has a `:slug` parameter and a body parser that keeps the raw bytes.
+ * - none: open (probes, metrics).
+ */
+export type RouteAuth = 'bearer' | 'webhook' | 'none'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth
+  }
+  interface FastifyRequest {
+    /** Who the request was authenticated as: a bearer token, or a Git host's verified signature. */
+    authenticatedBy: 'bearer' | 'webhook' | null
   }
 }
 
@@ -19,6 +30,14 @@ export interface AuthPluginOptions {
 }
 
 const REALM = 'Bearer realm="build-hook"'
+// Signatures of requests for unknown slugs are checked against this, so that timing does not tell
+// an unauthenticated caller which slugs exist.
+const NO_SECRET = { secret: generateToken(), allowSha1: false }
+
+function unauthorized (reply: FastifyReply, message: string, header: string): Error {
+  reply.header('www-authenticate', header)
+  return Object.assign(new Error(message), { statusCode: 401 })
+}
 
 export default fp<AuthPluginOptions>(async function authPlugin (fastify, options) {
   let keys = parseBearerTokens(fastify.env.BEARER_TOKENS)
@@ -41,19 +60,49 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
       if (err !== undefined) {
         const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
         reply.header('www-authenticate', missing ? REALM : `${REALM}, error="invalid_token"`)
-      }
+      } else request.authenticatedBy = 'bearer'
       done(err)
     })
   }
 
+  // A bearer token, or a Git host's event header, whose signature is checked once the body is read.
+  // Anything else is refused before a byte of the body is read.
+  const bearerOrWebhook: onRequestHookHandler = function (request, reply, done) {
+    if (detectHost(request.headers) === undefined) return requireBearer.call(this, request, reply, done)
+    verify(request, reply, (err) => {
+      if (err === undefined) request.authenticatedBy = 'bearer'
+      done()
+    })
+  }
+
+  const requireSignature: preValidationHookHandler = function (request, reply, done) {
+    if (request.authenticatedBy === 'bearer') return done()
+    const host = detectHost(request.headers)!
+    const { slug } = request.params as { slug: string }
+    const known = fastify.webhookSecrets.get(slug)
+    const { secret, allowSha1 } = known ?? NO_SECRET
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+    if (!host.verify(request.headers, raw, secret, { allowSha1 }) || known === undefined) {
+      request.log.info({ source: host.source }, 'Webhook signature refused.')
+      return done(unauthorized(reply, 'invalid webhook signature', REALM))
+    }
+    request.authenticatedBy = 'webhook'
+    done()
+  }
+
+  fastify.decorateRequest('authenticatedBy', null)
   fastify.addHook('onRoute', (route) => {
     const auth = route.config?.auth
     if (auth === 'none') return
-    if (auth !== 'bearer') {
-      throw new BuildHookError('BH_ROUTE_AUTH_MISSING', `Route ${String(route.method)} ${route.url} declares no auth: set config.auth to 'bearer' or 'none'`)
+    if (auth !== 'bearer' && auth !== 'webhook') {
+      throw new BuildHookError('BH_ROUTE_AUTH_MISSING', `Route ${String(route.method)} ${route.url} declares no auth: set config.auth to 'bearer', 'webhook' or 'none'`)
     }
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat()
-    route.onRequest = [requireBearer, ...own]
+    route.onRequest = [auth === 'bearer' ? requireBearer : bearerOrWebhook, ...own]
+    if (auth === 'webhook') {
+      const ownValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
+      route.preValidation = [requireSignature, ...ownValidation]
+    }
   })
 }, { name: 'auth', dependencies: ['config'] })
 

@@ -4,6 +4,7 @@ import { EnvSchema, gitToken, type Env } from '../lib/env.js'
 import { parseBearerTokens } from '../lib/bearer-tokens.js'
 import { Redactor } from '../lib/secrets/redactor.js'
 import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
+import { resolveWebhookSecrets, type WebhookSecret } from '../lib/webhooks/secrets.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +14,8 @@ declare module 'fastify' {
     settings: Settings
     /** Removes every configured secret's value from text that leaves the process (logs, records, errors). */
     redactor: Redactor
+    /** Each project's webhook secret (by slug), from the variables the config names. */
+    webhookSecrets: ReadonlyMap<string, WebhookSecret>
   }
 }
 
@@ -30,6 +33,13 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   }
   const settings = readConfig(fastify.env.CONFIG_PATH, { builderEndpoint: fastify.env.BUILDKIT_HOST })
   fastify.decorate('settings', settings)
-  fastify.decorate('redactor', new Redactor([...parseBearerTokens(fastify.env.BEARER_TOKENS), gitToken(fastify.env) ?? undefined]))
+  // Read from the raw environment: the validated one keeps only the service's own variables.
+  const webhookSecrets = resolveWebhookSecrets(settings, options.env)
+  fastify.decorate('webhookSecrets', webhookSecrets)
+  fastify.decorate('redactor', new Redactor([
+    ...parseBearerTokens(fastify.env.BEARER_TOKENS),
+    gitToken(fastify.env) ?? undefined,
+    ...[...webhookSecrets.values()].map(entry => entry.secret)
+  ]))
   fastify.log.info({ config: settings.source, projects: settings.projects.map(project => project.slug) }, 'Configuration loaded.')
 }, { name: 'config' })

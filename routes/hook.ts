@@ -3,13 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { BuildHookError } from '../lib/errors.js'
 import { BuildStatusSchema } from '../lib/builds/record.js'
+import { interpretTrigger } from '../lib/webhooks/trigger-request.js'
 
 const Params = Type.Object({ slug: Type.String() })
-
-// A plain API call: no body, or the commit to build.
-const TriggerBody = Type.Object({
-  commit: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{40}$' }))
-}, { additionalProperties: false })
 
 const Accepted = Type.Object({
   id: Type.Integer(),
@@ -21,7 +17,8 @@ const Accepted = Type.Object({
   url: Type.String()
 })
 
-// The delivery was seen before, or the commit is already queued or building: no second build.
+// 200 answers: the delivery was seen before or the commit is already queued or building (no second
+// build); the event is not a push of the project's branch; or a ping.
 const Duplicate = Type.Object({
   id: Type.Integer(),
   project: Type.String(),
@@ -31,28 +28,40 @@ const Duplicate = Type.Object({
   url: Type.String(),
   duplicate: Type.Literal(true)
 })
+const Ignored = Type.Object({ status: Type.Literal('ignored'), reason: Type.String() })
+const Pong = Type.Object({ status: Type.Literal('pong') })
 
 const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   const projects = new Map(fastify.settings.projects.map(project => [project.slug, project]))
 
+  // Signatures are over the exact bytes sent: keep them, and parse only once the sender is verified
+  // (a malformed body with a bad signature is a 401, not a 400). Limited by the server's bodyLimit.
+  fastify.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+
   fastify.post('/:slug', {
-    config: { auth: 'bearer' },
+    config: { auth: 'webhook' },
     schema: {
       params: Params,
-      body: Type.Union([TriggerBody, Type.Null()]),
-      response: { 200: Duplicate, 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 502: ErrorResponse }
+      response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 502: ErrorResponse }
     }
   }, async (request, reply) => {
     const project = projects.get(request.params.slug)
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)
+    // A body that is not what its sender sends is a 400 (WebhookPayloadError is an HttpError).
+    const decision = interpretTrigger(request.headers, request.body as Buffer | undefined, project)
+    if (decision.action === 'pong') return reply.code(200).send({ status: 'pong' as const })
+    if (decision.action === 'ignored') {
+      request.log.info({ project: project.slug, reason: decision.reason }, 'Trigger ignored.')
+      return reply.code(200).send({ status: 'ignored' as const, reason: decision.reason })
+    }
     try {
-      const { build, duplicate, superseded } = await fastify.builds.trigger(project, { commit: request.body?.commit })
+      const { build, duplicate, superseded } = await fastify.builds.trigger(project, decision.trigger)
       const answer = { id: build.id, project: build.project, commit: build.trigger.commit, ref: build.trigger.ref, url: `/builds/${build.id}` }
       if (duplicate) {
-        request.log.info({ buildId: build.id, project: project.slug }, 'Already building this commit.')
+        request.log.info({ buildId: build.id, project: project.slug }, 'Already recorded: no second build.')
         return reply.code(200).send({ ...answer, status: build.status, duplicate: true as const })
       }
-      request.log.info({ buildId: build.id, project: project.slug, commit: build.trigger.commit, superseded }, 'Build queued.')
+      request.log.info({ buildId: build.id, project: project.slug, commit: build.trigger.commit, source: build.trigger.source, superseded }, 'Build queued.')
       return reply.code(202).send({ ...answer, status: 'queued' as const })
     } catch (err) {
       // The branch head could not be resolved: the repository's answer, not ours.

@@ -4,7 +4,7 @@ import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
 import { BuildInterrupted } from './build-runner.js'
 import { FINAL_STATUSES, type BuildRecord, type Trigger } from './record.js'
 
-export interface TriggerInput extends Partial<Trigger> {
+export interface TriggerInput extends Pick<Trigger, 'source' | 'event'>, Partial<Omit<Trigger, 'source' | 'event'>> {
   /** Full 40-hex SHA; without it the branch head is resolved when the build is recorded. */
   commit?: string
 }
@@ -36,11 +36,11 @@ export class BuildQueue {
    * Records a queued build (committed to the store before this resolves), superseding the project's
    * queued builds; or returns the queued or running build that already has this delivery or commit.
    */
-  async trigger (project: ProjectSettings, input: TriggerInput = {}): Promise<Recorded> {
+  async trigger (project: ProjectSettings, input: TriggerInput): Promise<Recorded> {
     const commit = (input.commit ?? await this.#options.resolveCommit(project)).toLowerCase()
     const recorded = this.#options.store.record(newBuild(project, {
-      source: input.source ?? 'api',
-      event: input.event ?? 'trigger',
+      source: input.source,
+      event: input.event,
       delivery: input.delivery ?? null,
       ref: input.ref ?? `refs/heads/${project.code.branch}`,
       commit,

@@ -47,7 +47,8 @@ function projectSettings (project: ProjectFile, file: ConfigFile): ProjectSettin
           wait: deployments.wait ?? DEFAULTS.deployWait,
           timeoutSeconds: deployments.timeout_seconds ?? DEFAULTS.deployTimeoutSeconds
         },
-    webhookSecretEnv: project.webhook?.secret_env ?? file.app.webhook?.secret_env ?? null
+    webhookSecretEnv: project.webhook?.secret_env ?? file.app.webhook?.secret_env ?? null,
+    webhookAllowSha1: project.webhook?.allow_sha1 ?? file.app.webhook?.allow_sha1 ?? false
   }
 }
 

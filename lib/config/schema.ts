@@ -24,7 +24,8 @@ export const BuilderSchema = Type.Object({
 }, closed)
 
 export const WebhookSchema = Type.Object({
-  secret_env: Type.Optional(Text)
+  secret_env: Type.Optional(Text),
+  allow_sha1: Type.Optional(Type.Boolean())
 }, closed)
 
 export const CacheModes = ['registry', 'inline', 'none'] as const

@@ -52,6 +52,8 @@ export interface ProjectSettings {
   deployments: DeploymentSettings | null
   /** Name of the environment variable holding this project's webhook secret (project's own, else app's). */
   webhookSecretEnv: string | null
+  /** Accept GitHub's legacy SHA-1 X-Hub-Signature when a delivery has no X-Hub-Signature-256. */
+  webhookAllowSha1: boolean
 }
 
 export interface Settings {

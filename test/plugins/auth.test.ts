@@ -71,7 +71,7 @@ t.test('a route that declares no auth makes start-up fail', async t => {
       child.post('/forgot', async () => ({ ok: true }))
     })
   })
-  await t.rejects(promise, { code: 'BH_ROUTE_AUTH_MISSING', message: "Route POST /forgot declares no auth: set config.auth to 'bearer' or 'none'" })
+  await t.rejects(promise, { code: 'BH_ROUTE_AUTH_MISSING', message: "Route POST /forgot declares no auth: set config.auth to 'bearer', 'webhook' or 'none'" })
 })
 
 t.test('a route with an unknown auth kind makes start-up fail', async t => {
@@ -135,4 +135,20 @@ t.test('two development runs get different tokens', async t => {
   await build(t, { BEARER_TOKENS: undefined }, { announceToken: token => announced.push(token) })
   t.equal(announced.length, 2)
   t.not(announced[0], announced[1])
+})
+
+t.test("a webhook route's own preValidation hooks run after the signature check; a delivery without a body cannot be verified", async t => {
+  const seen: string[] = []
+  const app = await build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.post('/test-hooks/:slug', { config: { auth: 'webhook' }, preValidation: async () => { seen.push('own hook') } }, async () => ({ ok: true }))
+    })
+  })
+  const unsigned = await app.inject({ method: 'POST', url: '/test-hooks/demo', headers: { 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' } })
+  t.equal(unsigned.statusCode, 401)
+  t.same(unsigned.json(), { statusCode: 401, error: 'Unauthorized', message: 'invalid webhook signature' })
+  t.same(seen, [])
+  const bearer = await app.inject({ method: 'POST', url: '/test-hooks/demo', headers: { authorization: `Bearer ${TOKENS[0]}` } })
+  t.equal(bearer.statusCode, 200)
+  t.same(seen, ['own hook'])
 })

@@ -258,11 +258,21 @@ t.test('closing the app interrupts running builds and records them cancelled', a
 
 t.test('the commit must be 40 hex digits and nothing else may be sent', async t => {
   const { app } = await ready(t, MINIMAL_CONFIG)
-  for (const payload of [{ commit: 'abc123' }, { commit: 'g'.repeat(40) }, { commit: COMMIT, branch: 'main' }, { commit: 42 }]) {
-    const res = await trigger(app, payload)
+  const shape = 'the body must be empty or {"commit": "<40 hex>"}'
+  const cases: Array<[unknown, string]> = [
+    [{ commit: 'abc123' }, `commit must be a full 40-hex SHA: ${shape}`],
+    [{ commit: 'g'.repeat(40) }, `commit must be a full 40-hex SHA: ${shape}`],
+    [{ commit: 42 }, `commit must be a full 40-hex SHA: ${shape}`],
+    [{ commit: COMMIT, branch: 'main' }, shape],
+    [[COMMIT], shape],
+    ['{"commit": ', `${shape}: it is not valid JSON`]
+  ]
+  for (const [payload, message] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/demo', headers: { ...auth, 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
     t.equal(res.statusCode, 400, JSON.stringify(payload))
-    t.match(res.json(), { statusCode: 400, error: 'Bad Request', message: /^body/ })
+    t.same(res.json(), { statusCode: 400, error: 'Bad Request', message }, JSON.stringify(payload))
   }
+  t.equal((await trigger(app, {})).statusCode, 502, 'an empty object is a request for the branch head (of a repository that does not resolve here)')
   t.equal(app.store.get(1), null, 'nothing recorded')
 })
 

@@ -52,7 +52,8 @@ t.test('a minimal config gets every default filled in', async t => {
         cache: 'registry'
       }],
       deployments: null,
-      webhookSecretEnv: null
+      webhookSecretEnv: null,
+      webhookAllowSha1: false
     }]
   })
 })
@@ -97,7 +98,7 @@ secret_env = "WEBHOOK_SECRET"
 name = "A"
 slug = "a"
 code = { url = "http://localhost:3000/org/a.git", branch = "release/1.x" }
-webhook = { secret_env = "A_SECRET" }
+webhook = { secret_env = "A_SECRET", allow_sha1 = true }
 [[projects.image]]
 repository = "a/api"
 location = "api/Dockerfile"
@@ -158,6 +159,8 @@ cache = "none"
   })
   t.equal(a!.webhookSecretEnv, 'A_SECRET', "a project's own webhook secret wins")
   t.equal(b!.webhookSecretEnv, 'WEBHOOK_SECRET', 'app.webhook is the default')
+  t.equal(a!.webhookAllowSha1, true)
+  t.equal(b!.webhookAllowSha1, false, 'SHA-1 signatures only where a project opts in')
   t.equal(b!.images[0]!.cache, 'none')
 })
 

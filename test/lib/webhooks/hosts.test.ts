@@ -1,0 +1,74 @@
+import t from 'tap'
+import { bitbucket } from '../../../lib/webhooks/bitbucket.js'
+import { decodePayload } from '../../../lib/webhooks/body.js'
+import { normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
+import { gitea } from '../../../lib/webhooks/gitea.js'
+import { github } from '../../../lib/webhooks/github.js'
+import { gitlab } from '../../../lib/webhooks/gitlab.js'
+import { detectHost } from '../../../lib/webhooks/hosts.js'
+import { hmacHex, safeEqual } from '../../../lib/webhooks/signature.js'
+import { interpretTrigger } from '../../../lib/webhooks/trigger-request.js'
+import { header, ZERO_SHA } from '../../../lib/webhooks/types.js'
+import { parseConfig } from '../../../lib/config/index.js'
+import { configToml } from '../../helper.js'
+
+const SHA = 'a'.repeat(40)
+
+t.test('a payload without what its host always sends is a 400 naming the field', async t => {
+  const push = { 'x-github-event': 'push' }
+  t.throws(() => github.parse(push, { ref: 'refs/heads/main' }), { statusCode: 400, message: 'after must be a non-empty string' })
+  t.throws(() => github.parse(push, { ref: 'refs/heads/main', after: 'abc' }), { message: 'after must be a 40-hex commit SHA' })
+  t.throws(() => github.parse(push, { after: SHA }), { message: 'ref must be a non-empty string' })
+  const bb = { 'x-event-key': 'repo:push' }
+  t.throws(() => bitbucket.parse(bb, {}), { message: 'push must be an object' })
+  t.throws(() => bitbucket.parse(bb, { push: { changes: {} } }), { message: 'push.changes must be an array' })
+  t.throws(() => bitbucket.parse(bb, { push: { changes: [null] } }), { message: 'push.changes[0] must be an object' })
+  t.throws(() => bitbucket.parse(bb, { push: { changes: [{ new: { name: 'main', type: 'branch', target: {} } }] } }), { message: 'push.changes[0].new.target.hash must be a non-empty string' })
+  t.throws(() => decodePayload(Buffer.from('[1]'), 'application/json'), { message: 'the body must be an object' })
+})
+
+t.test('what each host leaves out has a fallback', async t => {
+  t.match(github.parse({ 'x-github-event': 'push' }, { ref: 'refs/heads/main', after: SHA }), { delivery: null, sender: null, repositoryUrls: [] })
+  t.match(gitlab.parse({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': 'u-1' }, { object_kind: 'push', ref: 'refs/heads/main', after: SHA }), { delivery: 'u-1', updates: [{ commit: SHA }] }, 'no Idempotency-Key: the event UUID; no checkout_sha: after')
+  t.match(gitlab.parse({ 'x-gitlab-event': 'Push Hook' }, { object_kind: 'push', ref: 'refs/heads/main', after: ZERO_SHA, checkout_sha: null }), { delivery: null, updates: [{ commit: null, deleted: true }] })
+  t.match(gitlab.parse({ 'x-gitlab-event': 'System Hook' }, { object_kind: 'push', ref: 'refs/heads/main', after: SHA, checkout_sha: 'B'.repeat(40) }), { kind: 'push', updates: [{ commit: 'b'.repeat(40) }] }, 'system hooks carry pushes too')
+  t.match(gitea.parse({ 'x-gitea-event': 'push' }, { ref: 'refs/heads/main', after: SHA, sender: { username: 'someone' } }), { delivery: null, sender: 'someone' })
+  t.match(gitea.parse({ 'x-gitea-event': 'push' }, { ref: 'refs/heads/main', after: ZERO_SHA }), { sender: null, updates: [{ deleted: true, commit: null }] })
+  t.match(bitbucket.parse({ 'x-event-key': 'repo:push' }, { actor: { display_name: 'Emma' }, push: { changes: [{ old: { name: 'v1', type: 'tag' }, new: null }] } }), { delivery: null, sender: 'Emma', updates: [{ ref: 'refs/tags/v1', deleted: true }] })
+  t.match(bitbucket.parse({ 'x-event-key': 'repo:fork' }, {}), { kind: 'other', sender: null })
+})
+
+t.test('headers: the first of a repeated header counts, and hosts are told apart in order', async t => {
+  t.equal(header({ 'x-a': ['one', 'two'] }, 'x-a'), 'one')
+  t.equal(detectHost({ 'x-forgejo-event': 'push', 'x-gitea-event': 'push', 'x-github-event': 'push' })?.source, 'forgejo')
+  t.equal(detectHost({ 'x-gogs-event': 'push', 'x-github-event': 'push' })?.source, 'gogs')
+  t.equal(detectHost({ authorization: 'Bearer x' }), undefined)
+})
+
+t.test('signatures compare in constant time and never match across lengths', async t => {
+  t.ok(safeEqual('abc', 'abc'))
+  t.notOk(safeEqual('abc', 'abd'))
+  t.notOk(safeEqual('ab', 'abc'))
+  t.equal(hmacHex('sha256', 'It\'s a Secret to Everybody', Buffer.from('Hello, World!')), '757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17', "GitHub's documented test vector")
+})
+
+t.test('repository URLs compare by host and path, whatever their form', async t => {
+  const same = ['https://github.com/Octo-Org/Hello-World', 'https://github.com/octo-org/hello-world.git', 'http://github.com/octo-org/hello-world/', 'git@github.com:octo-org/hello-world.git', 'ssh://git@github.com/octo-org/hello-world.git', 'https://token@github.com/octo-org/hello-world']
+  t.same(new Set(same.map(normaliseRepositoryUrl)), new Set(['github.com/octo-org/hello-world']))
+  t.equal(normaliseRepositoryUrl('not a url/'), 'not a url')
+})
+
+t.test('a delivery without a body is read as an empty payload', async t => {
+  const project = parseConfig(configToml(), 'test.toml').projects[0]!
+  t.throws(() => interpretTrigger({ 'x-github-event': 'push' }, undefined, project), { statusCode: 400, message: 'the body is not valid JSON' })
+  t.same(interpretTrigger({}, undefined, project), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
+  t.same(interpretTrigger({}, Buffer.alloc(0), project), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
+})
+
+t.test('a push that names no repository or no ref is ignored, saying so', async t => {
+  const { decide } = await import('../../../lib/webhooks/decide.js')
+  const project = parseConfig(configToml(), 'test.toml').projects[0]!
+  const base = { source: 'github' as const, event: 'push', kind: 'push' as const, delivery: null, sender: null }
+  t.same(decide({ ...base, updates: [], repositoryUrls: [] }, project), { action: 'ignored', reason: `the push is for an unnamed repository, not ${project.code.url}` })
+  t.same(decide({ ...base, updates: [], repositoryUrls: [project.code.url] }, project), { action: 'ignored', reason: 'push to no ref, not refs/heads/main' })
+})
