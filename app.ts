@@ -9,9 +9,12 @@ import auth from './plugins/auth.js'
 import store from './plugins/store.js'
 import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
 import builds, { type BuildsPluginOptions } from './plugins/builds.js'
+import metrics from './plugins/metrics.js'
 import health from './routes/health.js'
 import hook from './routes/hook.js'
 import buildRoutes from './routes/builds.js'
+import projectRoutes from './routes/projects.js'
+import metricsRoutes from './routes/metrics.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS } from './lib/log-redaction.js'
 
@@ -40,8 +43,11 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(store)
   await fastify.register(buildx, options.buildx ?? {})
   await fastify.register(builds, options.builds ?? {})
+  await fastify.register(metrics)
   await fastify.register(health)
   await fastify.register(buildRoutes)
+  await fastify.register(projectRoutes)
+  await fastify.register(metricsRoutes)
   await fastify.register(hook)
 }, { name: 'app' })
 

@@ -1,12 +1,15 @@
 import fp from 'fastify-plugin'
 import { Builder, type BuilderState } from '../lib/buildx/builder.js'
 import { BuildRunner } from '../lib/builds/build-runner.js'
+import { LiveLogs } from '../lib/builds/live-logs.js'
 import { gitToken } from '../lib/env.js'
 import { childEnv } from '../lib/process/child-env.js'
 
 export interface Buildx {
   builder: Builder
   runner: BuildRunner
+  /** Logs of the builds running now, for followers. */
+  logs: LiveLogs
 }
 
 declare module 'fastify' {
@@ -29,7 +32,9 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
   const env = childEnv(fastify.env)
   const log = fastify.log.child({ component: 'buildx' })
   const builder = new Builder({ settings, env, log, retry: options.retry })
+  const logs = new LiveLogs()
   const runner = new BuildRunner({
+    live: logs,
     store: fastify.store,
     builderName: settings.name,
     endpoint: settings.endpoint,
@@ -51,7 +56,7 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
   report(builder.state)
   builder.on('state', report)
 
-  fastify.decorate('buildx', { builder, runner })
+  fastify.decorate('buildx', { builder, runner, logs })
   fastify.addHook('onReady', async () => builder.start())
   fastify.addHook('onClose', async () => builder.stop())
 }, { name: 'buildx', dependencies: ['config', 'readiness', 'store'] })

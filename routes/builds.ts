@@ -1,8 +1,29 @@
+import { createReadStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
+import { buildLogPath } from '../lib/builds/build-log.js'
+import { followLog } from '../lib/builds/log-follower.js'
+import { BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
 
 const BuildParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+
+const ListQuery = Type.Object({
+  project: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 63 })),
+  status: Type.Optional(BuildStatusSchema),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  /** A build id: the page of builds older than it (the previous answer's `next`). */
+  before: Type.Optional(Type.Integer({ minimum: 1 }))
+}, { additionalProperties: false })
+
+const BuildList = Type.Object({
+  builds: Type.Array(BuildRecordSchema),
+  next: Type.Union([Type.Integer(), Type.Null()])
+})
+
+const LogQuery = Type.Object({ follow: Type.Boolean({ default: false }) }, { additionalProperties: false })
 
 const CancelAccepted = Type.Object({
   id: Type.Integer(),
@@ -10,10 +31,49 @@ const CancelAccepted = Type.Object({
   status: Type.Union([Type.Literal('cancelled'), Type.Literal('cancelling')])
 })
 
+// text/plain, sent as it is (a string, or a stream of the file): never through the JSON serializer.
+const LogText = Type.Unsafe<string | Readable>({ type: 'string', description: 'the build log, text/plain; charset=utf-8' })
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse }
+
 const builds: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { store } = fastify
+  const found = (id: number) => {
+    const build = store.get(id)
+    if (build === null) throw new HttpError(404, `No build ${id}`)
+    return build
+  }
+
+  fastify.get('/builds', {
+    config: { auth: 'bearer' },
+    schema: { querystring: ListQuery, response: { 200: BuildList, ...errors } }
+  }, async (request) => store.list(request.query))
+
+  fastify.get('/builds/:id', {
+    config: { auth: 'bearer' },
+    schema: { params: BuildParams, response: { 200: BuildRecordSchema, ...errors } }
+  }, async (request) => found(request.params.id))
+
+  fastify.get('/builds/:id/logs', {
+    config: { auth: 'bearer' },
+    schema: { params: BuildParams, querystring: LogQuery, response: { 200: LogText, ...errors } }
+  }, async (request, reply) => {
+    const { id } = request.params
+    found(id)
+    const file = buildLogPath(fastify.env.DATA_DIR, id)
+    reply.type('text/plain; charset=utf-8')
+    if (request.query.follow) return reply.send(followLog({ id, file, live: fastify.buildx.logs, store }))
+    try {
+      await access(file)
+    } catch {
+      return reply.send('') // not started (yet), or never will be: superseded or cancelled while queued
+    }
+    return reply.send(createReadStream(file))
+  })
+
   fastify.post('/builds/:id/cancel', {
     config: { auth: 'bearer' },
-    schema: { params: BuildParams, response: { 202: CancelAccepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }
+    schema: { params: BuildParams, response: { 202: CancelAccepted, ...errors, 409: ErrorResponse } }
   }, async (request, reply) => {
     const { id } = request.params
     const result = fastify.builds.cancel(id)

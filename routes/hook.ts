@@ -4,6 +4,8 @@ import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { BuildHookError } from '../lib/errors.js'
 import { BuildStatusSchema } from '../lib/builds/record.js'
 import { interpretTrigger } from '../lib/webhooks/trigger-request.js'
+import { detectHost } from '../lib/webhooks/hosts.js'
+import type { DeliveryOutcome } from '../lib/metrics/build-metrics.js'
 
 const Params = Type.Object({ slug: Type.String() })
 
@@ -31,8 +33,26 @@ const Duplicate = Type.Object({
 const Ignored = Type.Object({ status: Type.Literal('ignored'), reason: Type.String() })
 const Pong = Type.Object({ status: Type.Literal('pong') })
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What POST /<slug> made of the request, for the deliveries metric. */
+    triggerOutcome: DeliveryOutcome | null
+  }
+}
+
+/** The outcome of a request the handler did not answer itself (auth, parsing, errors). */
+function outcomeOf (statusCode: number): DeliveryOutcome {
+  if (statusCode === 401) return 'unauthorized'
+  return statusCode < 500 ? 'invalid' : 'error'
+}
+
 const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   const projects = new Map(fastify.settings.projects.map(project => [project.slug, project]))
+
+  fastify.decorateRequest('triggerOutcome', null)
+  fastify.addHook('onResponse', async (request, reply) => {
+    fastify.metrics.delivery(detectHost(request.headers)?.source ?? 'api', request.triggerOutcome ?? outcomeOf(reply.statusCode))
+  })
 
   // Signatures are over the exact bytes sent: keep them, and parse only once the sender is verified
   // (a malformed body with a bad signature is a 401, not a 400). Limited by the server's bodyLimit.
@@ -49,14 +69,19 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)
     // A body that is not what its sender sends is a 400 (WebhookPayloadError is an HttpError).
     const decision = interpretTrigger(request.headers, request.body as Buffer | undefined, project)
-    if (decision.action === 'pong') return reply.code(200).send({ status: 'pong' as const })
+    if (decision.action === 'pong') {
+      request.triggerOutcome = 'pong'
+      return reply.code(200).send({ status: 'pong' as const })
+    }
     if (decision.action === 'ignored') {
+      request.triggerOutcome = 'ignored'
       request.log.info({ project: project.slug, reason: decision.reason }, 'Trigger ignored.')
       return reply.code(200).send({ status: 'ignored' as const, reason: decision.reason })
     }
     try {
       const { build, duplicate, superseded } = await fastify.builds.trigger(project, decision.trigger)
       const answer = { id: build.id, project: build.project, commit: build.trigger.commit, ref: build.trigger.ref, url: `/builds/${build.id}` }
+      request.triggerOutcome = duplicate ? 'duplicate' : 'accepted'
       if (duplicate) {
         request.log.info({ buildId: build.id, project: project.slug }, 'Already recorded: no second build.')
         return reply.code(200).send({ ...answer, status: build.status, duplicate: true as const })

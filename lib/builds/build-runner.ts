@@ -5,6 +5,7 @@ import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
 import { BuildLog, buildLogPath } from './build-log.js'
 import { tmpDir } from './tmp-dir.js'
+import type { LiveLogs } from './live-logs.js'
 import type { BuildRecord, BuildStatus } from './record.js'
 import type { Log } from '../log.js'
 
@@ -35,6 +36,8 @@ export interface BuildRunnerOptions {
   maxLogBytes?: number
   /** A build found BuildKit unreachable. */
   onBuilderUnavailable?: (reason: string) => void
+  /** Where running builds' logs are announced to followers. */
+  live?: LiveLogs
 }
 
 /** Runs every image of a build concurrently and records each result; the caller records the outcome. */
@@ -48,6 +51,7 @@ export class BuildRunner {
   async run (build: BuildRecord, project: ProjectSettings, signal: AbortSignal, log: Log): Promise<BuildOutcome> {
     const options = this.#options
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
+    options.live?.open(build.id, buildLog)
     const env = options.gitToken === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: options.gitToken }
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
@@ -80,6 +84,7 @@ export class BuildRunner {
       return outcome
     } finally {
       await buildLog.close()
+      options.live?.close(build.id)
     }
   }
 

@@ -1,4 +1,5 @@
 import { checkConfig } from './check-config.js'
+import { builds, logs, runClient, trigger } from './client.js'
 import type { CliIo } from './io.js'
 
 const USAGE = `usage: build-hook <command> [arguments]
@@ -6,6 +7,17 @@ const USAGE = `usage: build-hook <command> [arguments]
 commands:
   check-config [FILE]   validate a config.toml (default: $CONFIG_PATH or ./config.toml);
                         exit 0 when valid, 1 with every problem listed when not
+
+  trigger <slug> [--commit SHA] [--follow]
+                        build the project (its branch head, or SHA); with --follow, stream
+                        the log and exit 0 only if the build succeeds
+  builds [--project SLUG] [--status STATUS] [--limit N]
+                        list builds, newest first
+  logs <id> [--follow]  print a build's log; with --follow, until it ends (exit 0 only if it
+                        succeeded)
+
+The client commands read the service's URL from BUILD_HOOK_URL and a bearer token from
+BUILD_HOOK_TOKEN.
 `
 
 /** Runs one command line; returns the exit code (2 for usage errors). */
@@ -14,6 +26,12 @@ export async function main (argv: readonly string[], io: CliIo): Promise<number>
   switch (command) {
     case 'check-config':
       return checkConfig(args, io)
+    case 'trigger':
+      return runClient(trigger, args, io)
+    case 'builds':
+      return runClient(builds, args, io)
+    case 'logs':
+      return runClient(logs, args, io)
     case 'help':
     case '--help':
     case '-h':

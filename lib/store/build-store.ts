@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db } from 'better-sqlite3'
@@ -65,17 +66,33 @@ export interface Recovery {
   superseded: number[]
 }
 
+/** A build reached a final status (succeeded, failed, cancelled or superseded). */
+export interface FinalEvent {
+  id: number
+  project: string
+  status: BuildStatus
+}
+
+export interface ListQuery {
+  project?: string
+  status?: BuildStatus
+  /** Only builds with a smaller id (the next page). */
+  before?: number
+  limit: number
+}
+
 export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error'>>
 
 /**
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
  * caller was told is recorded survives a crash right after.
  */
-export class BuildStore {
+export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   readonly db: Db
   readonly file: string
 
   constructor (dataDir: string) {
+    super()
     const dir = path.resolve(dataDir)
     this.file = path.join(dir, DATABASE_FILE)
     try {
@@ -97,7 +114,7 @@ export class BuildStore {
    * and every queued build of the project is superseded by it (newest push wins).
    */
   record (build: NewBuild, now = new Date()): Recorded {
-    return this.db.transaction((): Recorded => {
+    const recorded = this.db.transaction((): Recorded => {
       const { source, delivery, commit } = build.trigger
       const seen = delivery === null
         ? undefined
@@ -116,6 +133,12 @@ export class BuildStore {
       this.#rememberDelivery(build, created.id, now)
       return { build: created, duplicate: false, superseded }
     })()
+    for (const id of recorded.superseded) this.#final(id, build.project, 'superseded')
+    return recorded
+  }
+
+  #final (id: number, project: string, status: BuildStatus): void {
+    this.emit('final', { id, project, status })
   }
 
   #rememberDelivery (build: NewBuild, id: number, now: Date): void {
@@ -179,8 +202,10 @@ export class BuildStore {
 
   /** queued → cancelled; false when the build was not queued (any more). */
   cancelQueued (id: number, error: string, now = new Date()): boolean {
-    return this.db.prepare(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued'`)
-      .run(error, now.toISOString(), id).changes === 1
+    const row = this.db.prepare(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
+      .get(error, now.toISOString(), id) as { project: string } | undefined
+    if (row !== undefined) this.#final(id, row.project, 'cancelled')
+    return row !== undefined
   }
 
   /**
@@ -188,7 +213,7 @@ export class BuildStore {
    * once they had `maxAttempts`; then each project keeps only its newest queued build.
    */
   recover (maxAttempts: number, now = new Date()): Recovery {
-    return this.db.transaction((): Recovery => {
+    const recovery = this.db.transaction((): Recovery => {
       const at = now.toISOString()
       const failed = (this.db.prepare(`
         UPDATE builds SET status = 'failed', finished_at = ?,
@@ -208,6 +233,9 @@ export class BuildStore {
       `).all(at) as Array<{ id: number }>).map(row => row.id)
       return { requeued: requeued.filter(id => !superseded.includes(id)), failed, superseded }
     })()
+    for (const id of recovery.failed) this.#final(id, this.get(id)!.project, 'failed')
+    for (const id of recovery.superseded) this.#final(id, this.get(id)!.project, 'superseded')
+    return recovery
   }
 
   /** Deletes the project's finished builds beyond the newest `keep`; returns their ids (for their logs). */
@@ -222,10 +250,35 @@ export class BuildStore {
   /** The build's final status; images still pending or running end with it. */
   finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(status, error, now.toISOString(), id)
+    const project = this.db.transaction(() => {
+      const row = this.db.prepare('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING project').get(status, error, now.toISOString(), id) as { project: string }
       this.db.prepare(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
+      return row.project
     })()
+    this.#final(id, project, status)
+  }
+
+  /** Builds newest first, filtered, at most `limit`, and the id to ask `before` for the next page (or null). */
+  list (query: ListQuery): { builds: BuildRecord[], next: number | null } {
+    const rows = this.db.prepare(`
+      SELECT id FROM builds
+      WHERE (@project IS NULL OR project = @project) AND (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before)
+      ORDER BY id DESC LIMIT @limit
+    `).all({ project: query.project ?? null, status: query.status ?? null, before: query.before ?? null, limit: query.limit + 1 }) as Array<{ id: number }>
+    const page = rows.slice(0, query.limit)
+    return { builds: page.map(row => this.get(row.id)!), next: rows.length > query.limit ? page.at(-1)!.id : null }
+  }
+
+  /** Each project's newest build. */
+  latest (): Map<string, BuildRecord> {
+    const rows = this.db.prepare('SELECT max(id) AS id FROM builds GROUP BY project').all() as Array<{ id: number }>
+    return new Map(rows.map(row => { const build = this.get(row.id)!; return [build.project, build] }))
+  }
+
+  /** How many builds of each project have `status` (queue depth, running builds). */
+  countByProject (status: BuildStatus): Map<string, number> {
+    const rows = this.db.prepare('SELECT project, count(*) AS n FROM builds WHERE status = ? GROUP BY project').all(status) as Array<{ project: string, n: number }>
+    return new Map(rows.map(row => [row.project, row.n]))
   }
 
   close (): void {

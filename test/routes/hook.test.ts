@@ -287,3 +287,17 @@ t.test('an unknown slug is 404 for an authenticated caller and 401 for anyone el
     t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
   }
 })
+
+t.test('each state change of a build is one log line carrying buildId and project, the end with its duration', async t => {
+  let logged = ''
+  const logStream = new Writable({ write (chunk, _encoding, callback) { logged += String(chunk); callback() } })
+  const { app } = await ready(t, MINIMAL_CONFIG, { LOG_LEVEL: 'info' }, logStream)
+  await trigger(app, { commit: COMMIT })
+  await finished(app, 1)
+  await eventually(() => logged.includes('Build finished.') || undefined, 'the last line')
+  const lines = logged.trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>).filter(line => line.buildId === 1)
+  t.match(lines.map(line => line.msg), ['Build queued.', 'Build started.', 'Image finished.', 'Build finished.'])
+  for (const line of lines) t.equal(line.project, 'demo', String(line.msg))
+  t.match(lines.at(-1), { status: 'succeeded', durationMs: Number })
+  t.notMatch(logged, TOKENS[0])
+})

@@ -1,0 +1,95 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { SOURCES, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
+import type { BuildStore, FinalEvent } from '../store/build-store.js'
+
+export const DELIVERY_OUTCOMES = ['accepted', 'duplicate', 'ignored', 'pong', 'unauthorized', 'invalid', 'error'] as const
+export type DeliveryOutcome = typeof DELIVERY_OUTCOMES[number]
+
+const FINAL: readonly BuildStatus[] = ['succeeded', 'failed', 'cancelled', 'superseded']
+// Builds take seconds to an hour.
+const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600]
+
+export interface BuildMetricsOptions {
+  /** The configured project slugs: the only values of the `project` label. */
+  projects: readonly string[]
+  /** Each configured project's image repositories: the only values of the `repository` label. */
+  repositories: ReadonlyMap<string, readonly string[]>
+  store: BuildStore
+  builderReady: () => boolean
+}
+
+/**
+ * The service's Prometheus metrics, in a registry of its own. Label values come from the config (slugs,
+ * repositories) and fixed sets (statuses, sources, outcomes), never from request input, so the number of
+ * series is bounded. Build counts follow the store's final-status events, so no path is counted twice.
+ */
+export class BuildMetrics {
+  readonly registry = new Registry()
+  readonly #projects: ReadonlySet<string>
+  readonly #repositories: ReadonlyMap<string, readonly string[]>
+  readonly #store: BuildStore
+  readonly #builds: Counter<'project' | 'status'>
+  readonly #buildDuration: Histogram<'project' | 'status'>
+  readonly #imageDuration: Histogram<'project' | 'repository' | 'status'>
+  readonly #deliveries: Counter<'source' | 'outcome'>
+  readonly #onFinal = (event: FinalEvent): void => this.#finished(event)
+
+  constructor (options: BuildMetricsOptions) {
+    const registers = [this.registry]
+    const { store, projects } = options
+    this.#store = store
+    this.#projects = new Set(projects)
+    this.#repositories = options.repositories
+    collectDefaultMetrics({ register: this.registry })
+    this.#builds = new Counter({ name: 'build_hook_builds_total', help: 'Builds that reached a final status, by project and status.', labelNames: ['project', 'status'], registers })
+    this.#buildDuration = new Histogram({ name: 'build_hook_build_duration_seconds', help: 'Time from a build starting to its final status.', labelNames: ['project', 'status'], buckets: DURATION_BUCKETS, registers })
+    this.#imageDuration = new Histogram({ name: 'build_hook_image_build_duration_seconds', help: 'Time one image took to build and push.', labelNames: ['project', 'repository', 'status'], buckets: DURATION_BUCKETS, registers })
+    this.#deliveries = new Counter({ name: 'build_hook_webhook_deliveries_total', help: 'Requests to POST /<slug>, by sender and outcome.', labelNames: ['source', 'outcome'], registers })
+    const perProject = (status: BuildStatus) => function (this: Gauge<'project'>) {
+      const counts = store.countByProject(status)
+      for (const project of projects) this.set({ project }, counts.get(project) ?? 0)
+    }
+    new Gauge({ name: 'build_hook_queue_depth', help: 'Builds waiting to run, by project.', labelNames: ['project'], registers, collect: perProject('queued') }) // eslint-disable-line no-new
+    new Gauge({ name: 'build_hook_builds_running', help: 'Builds running now, by project.', labelNames: ['project'], registers, collect: perProject('running') }) // eslint-disable-line no-new
+    new Gauge({ name: 'build_hook_builder_ready', help: '1 when the buildx builder is bootstrapped and reachable, else 0.', registers, collect () { this.set(options.builderReady() ? 1 : 0) } }) // eslint-disable-line no-new
+    // Every series exists from the start (at 0), so rates and alerts work before the first event.
+    for (const project of projects) for (const status of FINAL) this.#builds.inc({ project, status }, 0)
+    for (const source of SOURCES) for (const outcome of DELIVERY_OUTCOMES) this.#deliveries.inc({ source, outcome }, 0)
+    store.on('final', this.#onFinal)
+  }
+
+  delivery (source: Source, outcome: DeliveryOutcome): void {
+    this.#deliveries.inc({ source, outcome })
+  }
+
+  async text (): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  close (): void {
+    this.#store.off('final', this.#onFinal)
+    this.registry.clear()
+  }
+
+  #finished ({ id, project, status }: FinalEvent): void {
+    if (!this.#projects.has(project)) return // a build of a project no longer configured
+    this.#builds.inc({ project, status })
+    const build = this.#store.get(id)!
+    if (build.startedAt === null || build.finishedAt === null) return // never ran (superseded, cancelled while queued)
+    this.#buildDuration.observe({ project, status }, seconds(build.startedAt, build.finishedAt))
+    this.#images(build)
+  }
+
+  #images (build: BuildRecord): void {
+    const repositories = this.#repositories.get(build.project)!
+    for (const image of build.images) {
+      const repository = repositories.find(candidate => image.image.endsWith(`/${candidate}`))
+      if (image.durationMs === null || repository === undefined) continue
+      this.#imageDuration.observe({ project: build.project, repository, status: image.status }, image.durationMs / 1000)
+    }
+  }
+}
+
+function seconds (from: string, to: string): number {
+  return (Date.parse(to) - Date.parse(from)) / 1000
+}

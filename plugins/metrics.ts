@@ -1,0 +1,21 @@
+import fp from 'fastify-plugin'
+import { BuildMetrics } from '../lib/metrics/build-metrics.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: BuildMetrics
+  }
+}
+
+// Prometheus metrics of this instance (a registry of its own), fed by the store and the hook route.
+export default fp(async function metricsPlugin (fastify) {
+  const { settings, store, buildx } = fastify
+  const metrics = new BuildMetrics({
+    projects: settings.projects.map(project => project.slug),
+    repositories: new Map(settings.projects.map(project => [project.slug, project.images.map(image => image.repository)])),
+    store,
+    builderReady: () => buildx.builder.ready
+  })
+  fastify.decorate('metrics', metrics)
+  fastify.addHook('onClose', async () => metrics.close())
+}, { name: 'metrics', dependencies: ['config', 'store', 'buildx'] })

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
+import t from 'tap'
+import { BuildLog, buildLogPath } from '../../../lib/builds/build-log.js'
+import { newBuild } from '../../../lib/builds/build-queue.js'
+import { LiveLogs } from '../../../lib/builds/live-logs.js'
+import { followLog } from '../../../lib/builds/log-follower.js'
+import { parseConfig } from '../../../lib/config/index.js'
+import { Redactor } from '../../../lib/secrets/redactor.js'
+import { BuildStore } from '../../../lib/store/build-store.js'
+import { configToml, tempDir } from '../../helper.js'
+
+const project = parseConfig(configToml(), 'test.toml').projects[0]!
+
+function read (stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    stream.on('data', chunk => { text += String(chunk) })
+    stream.on('end', () => resolve(text))
+    stream.on('error', reject)
+  })
+}
+
+function setup (t: Parameters<typeof tempDir>[0]) {
+  const dir = tempDir(t)
+  const store = new BuildStore(dir)
+  t.teardown(() => store.close())
+  const live = new LiveLogs()
+  const record = () => store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: String(Math.random()).slice(2).padEnd(40, '0').slice(0, 40), sender: null })).build
+  const open = (id: number) => {
+    const log = new BuildLog(buildLogPath(dir, id), new Redactor([]))
+    live.open(id, log)
+    return log
+  }
+  return { dir, store, live, record, open }
+}
+
+t.test('lines written while the follower reads the start of the file come after it, once, in order; so does the end', async t => {
+  const { dir, store, live, record, open } = setup(t)
+  const { id } = record()
+  const log = open(id)
+  for (let i = 0; i < 100; i++) log.write('web', `line ${i}`)
+  await new Promise(resolve => log.once('chunk', resolve))
+  while (log.flushed < readFileSync(log.file).length) await new Promise(resolve => log.once('chunk', resolve))
+  const following = read(followLog({ id, file: log.file, live, store }))
+  // Written (and ended) before the follower's first read of the file can complete.
+  for (let i = 100; i < 110; i++) log.write('web', `line ${i}`)
+  await log.close()
+  const text = await following
+  t.equal(text, readFileSync(buildLogPath(dir, id), 'utf8'))
+  t.equal(text.split('\n').filter(Boolean).length, 110)
+})
+
+t.test('a follower of a queued build ignores other builds starting, and attaches to its own', async t => {
+  const { dir, store, live, record, open } = setup(t)
+  const first = record()
+  const { id } = { id: first.id }
+  const other = store.record(newBuild({ ...project, slug: 'other' }, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'b'.repeat(40), sender: null })).build
+  const following = read(followLog({ id, file: buildLogPath(dir, id), live, store }))
+  const otherLog = open(other.id)
+  otherLog.write('web', 'not mine')
+  await otherLog.close()
+  const mine = open(id)
+  mine.write('web', 'mine')
+  await mine.close()
+  t.equal(await following, '[web] mine\n')
+  t.equal(live.listenerCount('opened'), 0)
+  t.equal(store.listenerCount('final'), 0)
+})

@@ -1,0 +1,195 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { newBuild } from '../../lib/builds/build-queue.js'
+import { buildLogPath } from '../../lib/builds/build-log.js'
+import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+
+const auth = { authorization: `Bearer ${TOKENS[0]}` }
+const commit = (n: number) => n.toString(16).padStart(40, '0')
+
+/** Projects demo and other; demo's builds hold in their RUN step until release(). */
+async function setup (t: Test) {
+  const gate = path.join(tempDir(t), 'release')
+  const toml = configToml([{ slug: 'demo', images: ['web', 'api'], extra: '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n' }, { slug: 'other' }])
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml) })
+  h.docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate, lines: 20 } } })
+  await builderReady(h.app)
+  const get = (url: string) => h.app.inject({ method: 'GET', url, headers: auth })
+  const trigger = (slug: string, sha: string) => h.app.inject({ method: 'POST', url: `/${slug}`, headers: auth, payload: { commit: sha } })
+  const holding = () => eventually(() => h.docker.calls().some(call => call.event === 'waiting') || undefined, 'the build to hold')
+  return { ...h, get, trigger, holding, release: () => writeFileSync(gate, '') }
+}
+
+/** Records builds straight into the store: id n of project p with status s. */
+function seed (app: Awaited<ReturnType<typeof setup>>['app'], plan: Array<['demo' | 'other', 'succeeded' | 'failed']>) {
+  for (const [slug, status] of plan) {
+    const project = app.settings.projects.find(p => p.slug === slug)!
+    const { build } = app.store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: commit(Math.random() * 1e9 | 0), sender: null }))
+    app.store.start(build.id)
+    app.store.finish(build.id, status, status === 'failed' ? 'boom' : null)
+  }
+}
+
+t.test('GET /projects lists each project with its images, deployments and last build', async t => {
+  const { app, get, trigger, release } = await setup(t)
+  const empty = await get('/projects')
+  t.equal(empty.statusCode, 200)
+  t.same(empty.json().projects.map((p: { lastBuild: unknown }) => p.lastBuild), [null, null])
+  release()
+  await trigger('demo', commit(1))
+  const build = await finished(app, 1)
+  t.same((await get('/projects')).json(), {
+    projects: [
+      {
+        slug: 'demo', name: 'demo', repository: 'https://git.test/org/demo', branch: 'main',
+        images: [{ image: 'registry.test/demo/web:latest', dockerfile: 'Dockerfile', context: '.' }, { image: 'registry.test/demo/api:latest', dockerfile: 'api/Dockerfile', context: 'api' }],
+        deployments: { namespace: 'demo', resources: ['deployment/web'] },
+        lastBuild: { id: 1, status: 'succeeded', commit: commit(1), createdAt: build.createdAt, finishedAt: build.finishedAt }
+      },
+      { slug: 'other', name: 'other', repository: 'https://git.test/org/other', branch: 'main', images: [{ image: 'registry.test/other/web:latest', dockerfile: 'Dockerfile', context: '.' }], deployments: null, lastBuild: null }
+    ]
+  })
+  t.equal((await app.inject({ method: 'GET', url: '/projects' })).statusCode, 401)
+})
+
+t.test('GET /builds pages newest first, filtered by project and status', async t => {
+  const { app, get } = await setup(t)
+  seed(app, [['demo', 'succeeded'], ['other', 'succeeded'], ['demo', 'failed'], ['demo', 'succeeded'], ['other', 'failed']])
+  const ids = (res: { json: () => { builds: Array<{ id: number }> } }) => res.json().builds.map(build => build.id)
+  t.same(ids(await get('/builds')), [5, 4, 3, 2, 1])
+  t.equal((await get('/builds')).json().next, null)
+  const first = await get('/builds?limit=2')
+  t.same([ids(first), first.json().next], [[5, 4], 4])
+  const second = await get('/builds?limit=2&before=4')
+  t.same([ids(second), second.json().next], [[3, 2], 2])
+  const last = await get('/builds?limit=2&before=2')
+  t.same([ids(last), last.json().next], [[1], null])
+  const exact = await get('/builds?limit=5')
+  t.same([ids(exact).length, exact.json().next], [5, null], 'a page that ends exactly at the last build has no next')
+  t.same(ids(await get('/builds?project=demo')), [4, 3, 1])
+  t.same(ids(await get('/builds?project=demo&status=failed')), [3])
+  t.same(ids(await get('/builds?project=nosuch')), [])
+  t.same(ids(await get('/builds?limit=200')), [5, 4, 3, 2, 1])
+  t.match((await get('/builds?limit=1')).json().builds[0], { id: 5, project: 'other', status: 'failed', error: 'boom', trigger: { source: 'api' }, images: [{ image: 'registry.test/other/web', status: 'cancelled' }] })
+})
+
+t.test('GET /builds refuses malformed query values with 400 and the reason', async t => {
+  const { get } = await setup(t)
+  for (const query of ['limit=0', 'limit=201', 'limit=ten', 'before=0', 'before=-3', 'status=done', 'project=Not_A_Slug', 'sort=asc']) {
+    const res = await get(`/builds?${query}`)
+    t.equal(res.statusCode, 400, query)
+    t.match(res.json(), { statusCode: 400, error: 'Bad Request', message: /^querystring/ }, query)
+  }
+})
+
+t.test('GET /builds/:id is the full record; unknown ids are 404, malformed ones 400', async t => {
+  const { app, get, trigger, release } = await setup(t)
+  release()
+  await trigger('demo', commit(7))
+  const build = await finished(app, 1)
+  const res = await get('/builds/1')
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), build)
+  t.match(res.json(), { images: [{ image: 'registry.test/demo/web', tags: ['latest', 'sha-000000000000'], digest: /^sha256:/, durationMs: Number }, { image: 'registry.test/demo/api' }], deploy: { status: 'skipped', namespace: 'demo' }, attempt: 1, supersededBy: null })
+  t.same((await get('/builds/2')).json(), { statusCode: 404, error: 'Not Found', message: 'No build 2' })
+  t.equal((await get('/builds/two')).statusCode, 400)
+  t.equal((await get('/builds/2/logs')).statusCode, 404)
+})
+
+t.test("a finished build's log is sent whole as text/plain", async t => {
+  const { app, env, get, trigger, release } = await setup(t)
+  release()
+  await trigger('demo', commit(1))
+  await finished(app, 1)
+  for (const url of ['/builds/1/logs', '/builds/1/logs?follow=true']) {
+    const res = await get(url)
+    t.equal(res.statusCode, 200, url)
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8', url)
+    t.equal(res.body, readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8'), url)
+  }
+  t.equal((await get('/builds/1/logs?follow=maybe')).statusCode, 400)
+})
+
+t.test('following a running build receives its lines in order as they come and ends when the build ends', async t => {
+  const { app, env, trigger, holding, release } = await setup(t)
+  await trigger('demo', commit(1))
+  await holding()
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const res = await fetch(`${base}/builds/1/logs?follow=true`, { headers: auth })
+  t.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let received = ''
+  while (!received.includes('compiling unit 19')) received += decoder.decode((await reader.read()).value)
+  t.equal(app.store.get(1)!.status, 'running', 'lines arrive while the build runs')
+  release()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    received += decoder.decode(value)
+  }
+  t.equal(app.store.get(1)!.finishedAt !== null || (await finished(app, 1)).status === 'succeeded', true)
+  t.equal(received, readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8'), 'exactly the log, in order, nothing twice')
+  t.match(received, /\[build-hook\] build 1 succeeded\n$/)
+})
+
+t.test('50 concurrent followers of one build all receive the full log', async t => {
+  const { app, env, trigger, holding, release } = await setup(t)
+  await trigger('demo', commit(1))
+  await holding()
+  const followers = Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/builds/1/logs?follow=true', headers: auth }))
+  await eventually(() => app.buildx.logs.get(1)!.listenerCount('chunk') === 50 || undefined, 'all 50 to listen')
+  release()
+  const bodies = (await Promise.all(followers)).map(res => res.body)
+  const log = readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8')
+  t.equal(bodies.filter(body => body === log).length, 50)
+})
+
+t.test('a follower that disconnects mid-stream leaves nothing behind and does not affect the build', async t => {
+  const { app, trigger, holding, release } = await setup(t)
+  await trigger('demo', commit(1))
+  await holding()
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  // Node's client, whose destroy() closes the socket (undici's fetch keeps a pooled connection after an abort).
+  let request!: http.ClientRequest
+  await new Promise<void>(resolve => {
+    request = http.get(`${base}/builds/1/logs?follow=true`, { headers: auth }, res => res.once('data', () => resolve()))
+  })
+  const log = app.buildx.logs.get(1)!
+  t.equal(log.listenerCount('chunk'), 1)
+  request.destroy()
+  await eventually(() => log.listenerCount('chunk') === 0 || undefined, 'the follower to stop listening')
+  t.equal(log.listenerCount('end'), 0)
+  release()
+  t.equal((await finished(app, 1)).status, 'succeeded')
+})
+
+t.test('following a queued build waits for it to run; one that never runs ends empty', async t => {
+  const { app, env, trigger, holding, release } = await setup(t)
+  await trigger('demo', commit(1))
+  await holding()
+  await trigger('demo', commit(2))
+  await trigger('demo', commit(3)) // supersedes 2
+  const queuedLog = await app.inject({ method: 'GET', url: '/builds/3/logs', headers: auth })
+  t.same([queuedLog.statusCode, queuedLog.body], [200, ''], 'a queued build has no log yet')
+  const before = app.store.listenerCount('final')
+  const queued = app.inject({ method: 'GET', url: '/builds/3/logs?follow=true', headers: auth })
+  const superseded = await app.inject({ method: 'GET', url: '/builds/2/logs?follow=true', headers: auth })
+  t.same([superseded.statusCode, superseded.body], [200, ''])
+  const waiting = app.inject({ method: 'GET', url: '/builds/4/logs?follow=true', headers: auth })
+  t.equal((await waiting).statusCode, 404)
+  t.equal(app.store.listenerCount('final'), before + 1, 'the follower of build 3 waits for it')
+  const cancelledWhileQueued = app.inject({ method: 'GET', url: '/builds/3/logs?follow=true', headers: auth })
+  await app.inject({ method: 'POST', url: '/builds/3/cancel', headers: auth })
+  t.same((await cancelledWhileQueued).body, '')
+  t.same((await queued).body, '')
+  t.equal(app.store.listenerCount('final'), before, 'and stops waiting once it ended')
+  await trigger('demo', commit(4))
+  const following = app.inject({ method: 'GET', url: '/builds/4/logs?follow=true', headers: auth })
+  release()
+  const body = (await following).body
+  t.equal(body, readFileSync(buildLogPath(env.DATA_DIR!, 4), 'utf8'))
+  t.match(body, /^\[build-hook\] build 4 of demo/)
+})
