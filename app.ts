@@ -7,6 +7,7 @@ import errors from './plugins/errors.js'
 import readiness from './plugins/readiness.js'
 import auth from './plugins/auth.js'
 import store from './plugins/store.js'
+import kube, { type KubePluginOptions } from './plugins/kube.js'
 import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
 import builds, { type BuildsPluginOptions } from './plugins/builds.js'
 import metrics from './plugins/metrics.js'
@@ -29,6 +30,8 @@ export interface AppOptions {
   buildx?: BuildxPluginOptions
   /** Shutdown grace for running builds. */
   builds?: BuildsPluginOptions
+  /** How often rollouts are looked at (tests shorten it). */
+  kube?: KubePluginOptions
 }
 
 export const BODY_LIMIT = 25 * 1024 * 1024 // GitHub's largest webhook payload
@@ -41,6 +44,7 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(readiness)
   await fastify.register(auth, { announceToken: options.announceToken })
   await fastify.register(store)
+  await fastify.register(kube, options.kube ?? {})
   await fastify.register(buildx, options.buildx ?? {})
   await fastify.register(builds, options.builds ?? {})
   await fastify.register(metrics)

@@ -16,6 +16,9 @@ export const EnvSchema = Type.Object({
   GIT_TOKEN: Type.Optional(Type.String()),
   GITHUB_TOKEN: Type.Optional(Type.String()),
   KUBECONFIG: Type.Optional(Type.String()),
+  // Set by Kubernetes in every pod: the hook then deploys with its service account.
+  KUBERNETES_SERVICE_HOST: Type.Optional(Type.String()),
+  KUBERNETES_SERVICE_PORT: Type.Optional(Type.String()),
   // Passed on to docker and git children (lib/process/child-env.ts): where to find them, their home, and
   // the Docker config with the registry credentials.
   PATH: Type.Optional(Type.String()),

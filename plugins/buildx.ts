@@ -43,7 +43,8 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     dataDir: fastify.env.DATA_DIR,
     redactor: fastify.redactor,
     killGraceMs: options.killGraceMs,
-    onBuilderUnavailable: reason => builder.reportUnavailable(reason)
+    onBuilderUnavailable: reason => builder.reportUnavailable(reason),
+    deployer: fastify.kube
   })
 
   const report = (state: BuilderState): void => {
@@ -59,4 +60,4 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
   fastify.decorate('buildx', { builder, runner, logs })
   fastify.addHook('onReady', async () => builder.start())
   fastify.addHook('onClose', async () => builder.stop())
-}, { name: 'buildx', dependencies: ['config', 'readiness', 'store'] })
+}, { name: 'buildx', dependencies: ['config', 'readiness', 'store', 'kube'] })

@@ -98,7 +98,8 @@ export async function serverEnv (t: Test, overrides: Record<string, string | und
 /** Fast retries and kills, and no shutdown grace, unless a test says otherwise. */
 export const TEST_APP_OPTIONS: Omit<AppOptions, 'env'> = {
   buildx: { retry: { initialMs: 50, maxMs: 200 }, killGraceMs: 2_000 },
-  builds: { shutdownGraceMs: 0 }
+  builds: { shutdownGraceMs: 0 },
+  kube: { pollMs: 20 }
 }
 
 export interface Harness {

@@ -1,4 +1,4 @@
-import type { ProjectSettings } from '../config/index.js'
+import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
 import type { BuildStore } from '../store/build-store.js'
@@ -6,6 +6,7 @@ import type { Redactor } from '../secrets/redactor.js'
 import { BuildLog, buildLogPath } from './build-log.js'
 import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
+import type { Deployer } from '../kube/kube-deployer.js'
 import type { BuildRecord, BuildStatus } from './record.js'
 import type { Log } from '../log.js'
 
@@ -38,6 +39,8 @@ export interface BuildRunnerOptions {
   onBuilderUnavailable?: (reason: string) => void
   /** Where running builds' logs are announced to followers. */
   live?: LiveLogs
+  /** Rolls out the project's workloads once every image is pushed. */
+  deployer: Deployer
 }
 
 /** Runs every image of a build concurrently and records each result; the caller records the outcome. */
@@ -75,11 +78,9 @@ export class BuildRunner {
         log.info({ image: image.name, status: result.status, durationMs: result.durationMs, digest: result.digest }, 'Image finished.')
         return { ...result, error }
       }))
-      const outcome = this.#outcome(results, project, signal)
-      if (outcome.status === 'succeeded' && project.deployments !== null) {
-        // The rollout step comes with the deploy issue; until then a build pushes and says it did not deploy.
-        options.store.setDeploy(build.id, { status: 'skipped', error: 'this release does not deploy yet' })
-      }
+      let outcome = this.#outcome(results, project, signal)
+      // A build whose images did not all push never deploys.
+      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, signal, buildLog, log)
       buildLog.write('build-hook', `build ${build.id} ${outcome.status}${outcome.error === null ? '' : `: ${outcome.error}`}`)
       return outcome
     } finally {
@@ -88,12 +89,25 @@ export class BuildRunner {
     }
   }
 
+  async #deploy (build: BuildRecord, deployments: DeploymentSettings, signal: AbortSignal, buildLog: BuildLog, log: Log): Promise<BuildOutcome> {
+    const { store, deployer } = this.#options
+    store.setDeploy(build.id, { status: 'running', error: null })
+    const started = performance.now()
+    const result = await deployer.deploy(deployments, { signal, onLine: line => buildLog.write('deploy', line) })
+    store.setDeploy(build.id, result)
+    log.info({ status: result.status, durationMs: Math.round(performance.now() - started), ...(result.error === null ? {} : { error: result.error }) }, 'Deploy finished.')
+    if (signal.aborted) return this.#interrupted(signal)
+    return result.status === 'succeeded' ? { status: 'succeeded', error: null } : { status: 'failed', error: `deploy: ${result.error!}` }
+  }
+
+  #interrupted (signal: AbortSignal): BuildOutcome {
+    // The scheduler is the only one to interrupt a build, always with a BuildInterrupted.
+    const reason = signal.reason as BuildInterrupted
+    return { status: reason.status, error: reason.message }
+  }
+
   #outcome (results: ImageBuildResult[], project: ProjectSettings, signal: AbortSignal): BuildOutcome {
-    if (signal.aborted) {
-      // The scheduler is the only one to interrupt a build, always with a BuildInterrupted.
-      const reason = signal.reason as BuildInterrupted
-      return { status: reason.status, error: reason.message }
-    }
+    if (signal.aborted) return this.#interrupted(signal)
     const failed = results.flatMap((result, i) => result.status === 'failed' ? [{ image: project.images[i]!, result }] : [])
     if (failed.length === 0) return { status: 'succeeded', error: null }
     const unavailable = failed.find(f => f.result.builderUnavailable)

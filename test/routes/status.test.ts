@@ -4,6 +4,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { newBuild } from '../../lib/builds/build-queue.js'
 import { buildLogPath } from '../../lib/builds/build-log.js'
+import { startFakeKube } from '../fixtures/kube-api.js'
 import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
@@ -13,7 +14,9 @@ const commit = (n: number) => n.toString(16).padStart(40, '0')
 async function setup (t: Test) {
   const gate = path.join(tempDir(t), 'release')
   const toml = configToml([{ slug: 'demo', images: ['web', 'api'], extra: '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n' }, { slug: 'other' }])
-  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml) })
+  const kube = await startFakeKube(t, tempDir(t))
+  kube.add('deployments', 'demo', 'web')
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig })
   h.docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate, lines: 20 } } })
   await builderReady(h.app)
   const get = (url: string) => h.app.inject({ method: 'GET', url, headers: auth })
@@ -92,7 +95,7 @@ t.test('GET /builds/:id is the full record; unknown ids are 404, malformed ones 
   const res = await get('/builds/1')
   t.equal(res.statusCode, 200)
   t.same(res.json(), build)
-  t.match(res.json(), { images: [{ image: 'registry.test/demo/web', tags: ['latest', 'sha-000000000000'], digest: /^sha256:/, durationMs: Number }, { image: 'registry.test/demo/api' }], deploy: { status: 'skipped', namespace: 'demo' }, attempt: 1, supersededBy: null })
+  t.match(res.json(), { images: [{ image: 'registry.test/demo/web', tags: ['latest', 'sha-000000000000'], digest: /^sha256:/, durationMs: Number }, { image: 'registry.test/demo/api' }], deploy: { status: 'succeeded', namespace: 'demo', resources: ['deployment/web'] }, attempt: 1, supersededBy: null })
   t.same((await get('/builds/2')).json(), { statusCode: 404, error: 'Not Found', message: 'No build 2' })
   t.equal((await get('/builds/two')).statusCode, 400)
   t.equal((await get('/builds/2/logs')).statusCode, 404)

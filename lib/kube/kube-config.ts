@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { KubeConfig } from '@kubernetes/client-node'
+import { BuildHookError } from '../errors.js'
+
+export interface KubeEnv {
+  KUBECONFIG?: string | undefined
+  KUBERNETES_SERVICE_HOST?: string | undefined
+  KUBERNETES_SERVICE_PORT?: string | undefined
+  HOME?: string | undefined
+}
+
+/** Where Kubernetes mounts a pod's service account. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
+
+/** The API server as the pod sees it, with the service account's CA and (rotated) token file. */
+function inCluster (kubeConfig: KubeConfig, env: KubeEnv): void {
+  const host = net.isIPv6(env.KUBERNETES_SERVICE_HOST!) ? `[${env.KUBERNETES_SERVICE_HOST!}]` : env.KUBERNETES_SERVICE_HOST!
+  kubeConfig.loadFromClusterAndUser(
+    { name: 'in-cluster', server: `https://${host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`, caFile: path.join(SERVICE_ACCOUNT_DIR, 'ca.crt'), skipTLSVerify: false },
+    { name: 'service-account', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(SERVICE_ACCOUNT_DIR, 'token') } } }
+  )
+}
+
+/**
+ * The cluster to deploy to: KUBECONFIG when set; in a pod, its service account (KUBERNETES_SERVICE_HOST
+ * is set by Kubernetes); otherwise ~/.kube/config. Throws when there is none.
+ */
+export function loadKubeConfig (env: KubeEnv): KubeConfig {
+  const kubeConfig = new KubeConfig()
+  const home = env.HOME === undefined ? undefined : path.join(env.HOME, '.kube', 'config')
+  try {
+    if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') kubeConfig.loadFromFile(env.KUBECONFIG)
+    else if (env.KUBERNETES_SERVICE_HOST !== undefined) inCluster(kubeConfig, env)
+    else if (home !== undefined && existsSync(home)) kubeConfig.loadFromFile(home)
+  } catch (err) {
+    throw new BuildHookError('BH_KUBE_CONFIG', `cannot read the Kubernetes configuration: ${(err as Error).message}`, { cause: err })
+  }
+  if (kubeConfig.getCurrentCluster() === null) {
+    throw new BuildHookError('BH_KUBE_CONFIG', 'no Kubernetes configuration: set KUBECONFIG, or run the hook in a pod with a service account')
+  }
+  return kubeConfig
+}

@@ -1,0 +1,131 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
+import type { DeploymentSettings } from '../config/index.js'
+import type { ResourceKind, ResourceRef } from '../config/rules.js'
+import { describe, FIELD_MANAGER, restartPatch } from './restart.js'
+import { rolloutStatus, type WorkloadObject } from './rollout-status.js'
+
+export interface DeployOutcome {
+  status: 'succeeded' | 'failed'
+  error: string | null
+}
+
+export interface DeployOptions {
+  signal: AbortSignal
+  /** What the deploy step has to say, for the build log. */
+  onLine: (line: string) => void
+  now?: () => Date
+}
+
+export interface Deployer {
+  deploy: (deployments: DeploymentSettings, options: DeployOptions) => Promise<DeployOutcome>
+}
+
+export interface KubeDeployerOptions {
+  /** The cluster's configuration, loaded when first needed (a hook that deploys nothing needs none). */
+  kubeConfig: () => KubeConfig
+  /** How often a rollout is looked at while waiting (kubectl watches; polling is equivalent here). */
+  pollMs: number
+}
+
+class DeployFailed extends Error {}
+
+/** The message of the API's Status answer (e.g. RBAC's "... cannot patch resource ..."), or the transport error. */
+function apiMessage (err: unknown): string {
+  if (err instanceof ApiException) {
+    // The API server answers a Status object; whatever answers in its place (a proxy, say) may not.
+    const text = String(err.body ?? '')
+    let message: unknown
+    try { message = (JSON.parse(text) as { message?: unknown }).message } catch { /* not a Status */ }
+    if (typeof message === 'string') return message
+    return text === '' ? `HTTP ${err.code}` : `HTTP ${err.code}: ${text}`
+  }
+  return (err as Error).message
+}
+
+/**
+ * Restarts a project's workloads the way `kubectl rollout restart` does (GET, then a strategic-merge
+ * patch of the pod template's restartedAt annotation, as field manager kubectl-rollout) and, with
+ * `wait`, follows each rollout the way `kubectl rollout status` decides it is done.
+ */
+export class KubeDeployer implements Deployer {
+  readonly #options: KubeDeployerOptions
+  #api: AppsV1Api | null = null
+
+  constructor (options: KubeDeployerOptions) {
+    this.#options = options
+  }
+
+  async deploy (deployments: DeploymentSettings, options: DeployOptions): Promise<DeployOutcome> {
+    try {
+      const api = this.#api ??= this.#options.kubeConfig().makeApiClient(AppsV1Api)
+      const { namespace } = deployments
+      const now = (options.now ?? (() => new Date()))()
+      for (const resource of deployments.resources) {
+        await this.#read(api, namespace, resource)
+        await this.#call(resource, 'restarting', () => this.#patch(api, namespace, resource, now))
+        options.onLine(`${describe(resource)} restarted in namespace ${namespace}`)
+      }
+      if (deployments.wait) await this.#wait(api, deployments, options)
+      return { status: 'succeeded', error: null }
+    } catch (err) {
+      if (options.signal.aborted) return { status: 'failed', error: 'interrupted' }
+      return { status: 'failed', error: err instanceof DeployFailed ? err.message : apiMessage(err) }
+    }
+  }
+
+  async #wait (api: AppsV1Api, deployments: DeploymentSettings, options: DeployOptions): Promise<void> {
+    const deadline = Date.now() + deployments.timeoutSeconds * 1000
+    const last = new Map<string, string>()
+    let pending = [...deployments.resources]
+    for (;;) {
+      const still: ResourceRef[] = []
+      for (const resource of pending) {
+        const status = rolloutStatus(resource.kind, await this.#read(api, deployments.namespace, resource))
+        if (status.state === 'failed') throw new DeployFailed(`${describe(resource)}: ${status.message}`)
+        if (last.get(describe(resource)) !== status.message) options.onLine(status.message)
+        last.set(describe(resource), status.message)
+        if (status.state === 'waiting') still.push(resource)
+      }
+      pending = still
+      if (pending.length === 0) return
+      if (Date.now() >= deadline) {
+        throw new DeployFailed(`${describe(pending[0]!)}: the rollout did not finish within ${deployments.timeoutSeconds} s: ${last.get(describe(pending[0]!))!}`)
+      }
+      await sleep(this.#options.pollMs, undefined, { signal: options.signal })
+    }
+  }
+
+  async #read (api: AppsV1Api, namespace: string, resource: ResourceRef): Promise<WorkloadObject> {
+    const request = { name: resource.name, namespace }
+    const read: Record<ResourceKind, () => Promise<WorkloadObject>> = {
+      deployment: () => api.readNamespacedDeployment(request),
+      statefulset: () => api.readNamespacedStatefulSet(request),
+      daemonset: () => api.readNamespacedDaemonSet(request)
+    }
+    return this.#call(resource, 'reading', read[resource.kind], namespace)
+  }
+
+  #patch (api: AppsV1Api, namespace: string, resource: ResourceRef, now: Date): Promise<unknown> {
+    const request = { name: resource.name, namespace, body: restartPatch(now), fieldManager: FIELD_MANAGER }
+    const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
+    const patch: Record<ResourceKind, () => Promise<unknown>> = {
+      deployment: () => api.patchNamespacedDeployment(request, strategic),
+      statefulset: () => api.patchNamespacedStatefulSet(request, strategic),
+      daemonset: () => api.patchNamespacedDaemonSet(request, strategic)
+    }
+    return patch[resource.kind]()
+  }
+
+  /** An API call whose failure names the resource: not found (by name), forbidden (RBAC's message), other. */
+  async #call<T> (resource: ResourceRef, doing: string, call: () => Promise<T>, namespace?: string): Promise<T> {
+    try {
+      return await call()
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404 && namespace !== undefined) {
+        throw new DeployFailed(`${describe(resource)} was not found in namespace ${namespace}`)
+      }
+      throw new DeployFailed(`${describe(resource)}: ${doing} failed: ${apiMessage(err)}`)
+    }
+  }
+}
