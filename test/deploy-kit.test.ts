@@ -1,0 +1,144 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { parseAllDocuments } from 'yaml'
+import { readConfig } from '../lib/config/index.js'
+import { EnvSchema } from '../lib/env.js'
+import { KUBE_RESOURCES, KUBE_VERBS } from '../lib/kube/restart.js'
+import { ROOT } from './helper.js'
+
+// The deployment kit checked against the service itself, with no cluster: what the manifests say must be
+// what the code does.
+
+type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+const DEPLOY = path.join(ROOT, 'deploy')
+
+function yamlFiles (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) return yamlFiles(full)
+    return /\.ya?ml$/.test(entry.name) ? [full] : []
+  })
+}
+
+function documents (file: string): Json[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map(doc => {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map(e => e.message).join('; ')}`)
+    return doc.toJS() as Json
+  }).filter(Boolean)
+}
+
+const find = (file: string, kind: string, name: string): Json => {
+  const found = documents(path.join(DEPLOY, file)).find(doc => doc.kind === kind && doc.metadata?.name === name)
+  if (found === undefined) throw new Error(`no ${kind} ${name} in ${file}`)
+  return found
+}
+
+const kustomization = documents(path.join(DEPLOY, 'kustomization.yaml'))[0]!
+const hook = find('build-hook.yaml', 'Deployment', 'build-hook')
+const pod = hook.spec.template.spec
+const container = pod.containers[0]
+const envValue = (name: string): string | undefined => container.env.find((e: Json) => e.name === name)?.value
+const config = readConfig(path.join(DEPLOY, 'config.toml'))
+
+t.test('every manifest parses, and the kustomization names files that exist', async t => {
+  for (const file of yamlFiles(DEPLOY)) t.ok(documents(file).length > 0, path.relative(ROOT, file))
+  for (const resource of kustomization.resources as string[]) t.ok(existsSync(path.join(DEPLOY, resource)), resource)
+  for (const generator of kustomization.configMapGenerator as Json[]) for (const file of generator.files as string[]) t.ok(existsSync(path.join(DEPLOY, file)), file)
+  t.equal(kustomization.namespace, 'build')
+})
+
+t.test("the ConfigMap's config.toml passes the service's own validation", async t => {
+  t.equal(config.projects.length > 0, true)
+  t.equal(config.builder.endpoint, envValue('BUILDKIT_HOST'), 'the builder endpoint is the buildkitd Service')
+})
+
+t.test('the probes and the port match the routes and PORT', async t => {
+  const port = container.ports.find((p: Json) => p.name === 'http')
+  t.equal(String(port.containerPort), envValue('PORT'))
+  t.same(container.livenessProbe.httpGet, { path: '/health', port: 'http' })
+  t.same(container.readinessProbe.httpGet, { path: '/ready', port: 'http' })
+  const service = find('build-hook.yaml', 'Service', 'build-hook')
+  t.equal(service.spec.ports[0].targetPort, 'http')
+  const buildkit = find('buildkitd.yaml', 'Service', 'buildkitd')
+  t.equal(`tcp://${buildkit.metadata.name}.${kustomization.namespace}.svc.cluster.local:${buildkit.spec.ports[0].port}`, envValue('BUILDKIT_HOST'))
+})
+
+t.test('every variable the Deployment sets is one the service reads', async t => {
+  const known = new Set([...Object.keys(EnvSchema.properties), ...config.projects.map(p => p.webhookSecretEnv).filter((name): name is string => name !== null)])
+  for (const entry of container.env as Json[]) t.ok(known.has(entry.name), entry.name)
+  for (const name of new Set(config.projects.map(p => p.webhookSecretEnv))) t.ok(container.env.some((e: Json) => e.name === name), `the webhook secret ${String(name)} is set`)
+})
+
+t.test('every Secret and ConfigMap key the Deployment uses exists in the templates', async t => {
+  const secrets = documents(path.join(DEPLOY, 'secrets.example.yaml'))
+  const keysOf = (name: string): string[] => Object.keys(secrets.find(doc => doc.kind === 'Secret' && doc.metadata.name === name)?.stringData ?? {})
+  for (const entry of container.env as Json[]) {
+    const ref = entry.valueFrom?.secretKeyRef
+    if (ref !== undefined) t.ok(keysOf(ref.name).includes(ref.key), `${ref.name}/${ref.key}`)
+  }
+  for (const volume of pod.volumes as Json[]) {
+    if (volume.secret !== undefined) for (const item of volume.secret.items) t.ok(keysOf(volume.secret.secretName).includes(item.key), `${volume.secret.secretName}/${item.key}`)
+    if (volume.configMap !== undefined) t.ok((kustomization.configMapGenerator as Json[]).some(g => g.name === volume.configMap.name), volume.configMap.name)
+  }
+  t.match(readFileSync(path.join(DEPLOY, 'secrets.example.yaml'), 'utf8'), /replace-me/, 'the template holds no real values')
+  t.notOk((kustomization.resources as string[]).includes('secrets.example.yaml'), 'and is never applied by the kustomization')
+})
+
+t.test('the grace periods are ordered: drain + build grace + shutdown timeout < terminationGracePeriodSeconds', async t => {
+  const drain = Number(envValue('SHUTDOWN_DRAIN_SECONDS'))
+  t.ok(drain + config.builder.shutdownGraceSeconds + 10 < pod.terminationGracePeriodSeconds, `${drain} + ${config.builder.shutdownGraceSeconds} + 10 < ${String(pod.terminationGracePeriodSeconds)}`)
+})
+
+t.test('the RBAC grants exactly what the deploy step calls, to the hook, in each namespace it deploys to', async t => {
+  const rbac = documents(path.join(DEPLOY, 'rbac', 'target-namespace.yaml'))
+  const role = rbac.find(doc => doc.kind === 'Role')!
+  t.same(role.rules, [{ apiGroups: ['apps'], resources: Object.values(KUBE_RESOURCES), verbs: [...KUBE_VERBS] }])
+  const binding = rbac.find(doc => doc.kind === 'RoleBinding')!
+  t.same(binding.subjects, [{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: kustomization.namespace }])
+  t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name })
+  for (const project of config.projects.filter(p => p.deployments !== null)) t.equal(role.metadata.namespace, project.deployments!.namespace, `a Role for ${project.slug}'s namespace`)
+})
+
+t.test('the hook runs as non-root with a read-only root filesystem, its data on the volume', async t => {
+  t.match(pod.securityContext, { runAsNonRoot: true, runAsUser: 10001 })
+  t.match(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+  const mounts = new Map((container.volumeMounts as Json[]).map(m => [m.mountPath, m.name]))
+  t.equal(mounts.get(envValue('DATA_DIR')), 'data')
+  t.equal(mounts.get(envValue('DOCKER_CONFIG')), 'docker-config', 'buildx can write its builder')
+  t.equal(mounts.get(path.dirname(envValue('CONFIG_PATH')!)), 'config')
+  t.equal(hook.spec.strategy.type, 'Recreate', 'one writer of the SQLite store')
+})
+
+t.test('the mTLS component mounts the client certificates where the documented config points', async t => {
+  const component = readFileSync(path.join(DEPLOY, 'components', 'buildkitd-mtls', 'kustomization.yaml'), 'utf8')
+  const patch = documents(path.join(DEPLOY, 'components', 'buildkitd-mtls', 'build-hook-tls.yaml'))[0]!
+  const mount = patch.spec.template.spec.containers[0].volumeMounts[0].mountPath
+  for (const file of ['ca.pem', 'cert.pem', 'key.pem']) t.match(component, `"${mount}/${file}"`)
+})
+
+t.test('the Dockerfile: Node LTS, non-root, node dist/server.js, no HEALTHCHECK; .dockerignore keeps the context small', async t => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
+  const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map(match => match[1]!)
+  t.match(from.at(-1), /^node:(20|22|24)-\w+-slim$/, 'the final stage is a slim Node LTS image')
+  t.ok(from.includes('docker:28.2-cli') && from.includes('docker/buildx-bin:0.28.0'), 'the CLI and buildx from their official images')
+  t.match(dockerfile, /^USER 10001:10001$/m)
+  t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
+  t.notMatch(dockerfile, /^HEALTHCHECK/m)
+  t.match(dockerfile, /npm prune --omit=dev/)
+  t.match(dockerfile, /apt-get install .*\bgit\b/)
+  const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n')
+  for (const entry of ['.git', 'node_modules', 'dist', 'data', 'test']) t.ok(ignored.includes(entry), entry)
+})
+
+t.test('kubectl kustomize renders the base, with and without the mTLS component', { skip: spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status !== 0 && 'kubectl is not installed' }, async t => {
+  const rendered = parseAllDocuments(execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8' })).map(doc => doc.toJS() as Json)
+  t.same(rendered.map(doc => `${doc.kind}/${doc.metadata.name}`).sort(), [
+    'ConfigMap/' + rendered.find(doc => doc.kind === 'ConfigMap')!.metadata.name, 'Deployment/build-hook', 'Deployment/buildkitd', 'Namespace/build',
+    'NetworkPolicy/buildkitd', 'PersistentVolumeClaim/build-hook-data', 'Service/build-hook', 'Service/buildkitd', 'ServiceAccount/build-hook'
+  ].sort())
+  const configMap = rendered.find(doc => doc.kind === 'ConfigMap')!
+  const deployment = rendered.find(doc => doc.kind === 'Deployment' && doc.metadata.name === 'build-hook')!
+  t.equal(deployment.spec.template.spec.volumes.find((v: Json) => v.name === 'config').configMap.name, configMap.metadata.name, 'the hashed ConfigMap name is wired in')
+})
