@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import config from './plugins/config.js'
 import errors from './plugins/errors.js'
+import requestLog from './plugins/request-log.js'
 import readiness from './plugins/readiness.js'
 import auth from './plugins/auth.js'
 import store from './plugins/store.js'
@@ -41,6 +42,7 @@ export const BODY_LIMIT = 25 * 1024 * 1024 // GitHub's largest webhook payload
 export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(config, { env: options.env })
   await fastify.register(errors)
+  await fastify.register(requestLog)
   await fastify.register(readiness)
   await fastify.register(auth, { announceToken: options.announceToken })
   await fastify.register(store)
@@ -64,6 +66,8 @@ export function serverOptions (options: AppOptions): FastifyServerOptions {
       ...(options.logStream === undefined ? {} : { stream: options.logStream })
     },
     bodyLimit: BODY_LIMIT,
+    // plugins/request-log.ts logs one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     // Unknown body fields are errors, not silently dropped; query strings still need coercion.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // /ready answers its own 503 while closing, and /health stays truthful on open connections.

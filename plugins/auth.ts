@@ -69,6 +69,7 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
   // Anything else is refused before a byte of the body is read.
   const bearerOrWebhook: onRequestHookHandler = function (request, reply, done) {
     if (detectHost(request.headers) === undefined) return requireBearer.call(this, request, reply, done)
+    if (request.headers.authorization === undefined) return done() // the usual delivery: signature only
     verify(request, reply, (err) => {
       if (err === undefined) request.authenticatedBy = 'bearer'
       done()

@@ -20,10 +20,11 @@ export default fp<KubePluginOptions>(async function kubePlugin (fastify, options
   const kube = new KubeDeployer({ kubeConfig: () => loadKubeConfig(env), pollMs: options.pollMs ?? 1_000 })
   fastify.decorate('kube', kube)
   if (fastify.settings.projects.some(project => project.deployments !== null)) {
-    try {
-      loadKubeConfig(env)
-    } catch (err) {
-      fastify.log.warn({ reason: (err as Error).message }, 'Projects deploy to Kubernetes, but there is no cluster to deploy to: their deploy steps will fail.')
-    }
+    // In the background once started: loading the client must not delay start-up or /health.
+    fastify.addHook('onReady', async () => {
+      loadKubeConfig(env).catch((err: Error) => {
+        fastify.log.warn({ reason: err.message }, 'Projects deploy to Kubernetes, but there is no cluster to deploy to: their deploy steps will fail.')
+      })
+    })
   }
 }, { name: 'kube', dependencies: ['config'] })

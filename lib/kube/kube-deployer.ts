@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
+import type { AppsV1Api, KubeConfig } from '@kubernetes/client-node'
 import type { DeploymentSettings } from '../config/index.js'
 import type { ResourceKind, ResourceRef } from '../config/rules.js'
 import { describe, FIELD_MANAGER, restartPatch } from './restart.js'
@@ -23,16 +23,23 @@ export interface Deployer {
 
 export interface KubeDeployerOptions {
   /** The cluster's configuration, loaded when first needed (a hook that deploys nothing needs none). */
-  kubeConfig: () => KubeConfig
+  kubeConfig: () => Promise<KubeConfig>
   /** How often a rollout is looked at while waiting (kubectl watches; polling is equivalent here). */
   pollMs: number
 }
 
 class DeployFailed extends Error {}
 
+type Client = typeof import('@kubernetes/client-node')
+
+/** An error the API server answered (with its status code), as opposed to one on the way to it. */
+function isApiException (err: unknown): err is { code: number, body: unknown } {
+  return err instanceof Error && err.constructor.name === 'ApiException' && typeof (err as { code?: unknown }).code === 'number'
+}
+
 /** The message of the API's Status answer (e.g. RBAC's "... cannot patch resource ..."), or the transport error. */
 function apiMessage (err: unknown): string {
-  if (err instanceof ApiException) {
+  if (isApiException(err)) {
     // The API server answers a Status object; whatever answers in its place (a proxy, say) may not.
     const text = String(err.body ?? '')
     let message: unknown
@@ -50,7 +57,7 @@ function apiMessage (err: unknown): string {
  */
 export class KubeDeployer implements Deployer {
   readonly #options: KubeDeployerOptions
-  #api: AppsV1Api | null = null
+  #client: { api: AppsV1Api, k8s: Client } | null = null
 
   constructor (options: KubeDeployerOptions) {
     this.#options = options
@@ -58,7 +65,8 @@ export class KubeDeployer implements Deployer {
 
   async deploy (deployments: DeploymentSettings, options: DeployOptions): Promise<DeployOutcome> {
     try {
-      const api = this.#api ??= this.#options.kubeConfig().makeApiClient(AppsV1Api)
+      this.#client ??= await this.#connect()
+      const { api } = this.#client
       const { namespace } = deployments
       const now = (options.now ?? (() => new Date()))()
       for (const resource of deployments.resources) {
@@ -72,6 +80,12 @@ export class KubeDeployer implements Deployer {
       if (options.signal.aborted) return { status: 'failed', error: 'interrupted' }
       return { status: 'failed', error: err instanceof DeployFailed ? err.message : apiMessage(err) }
     }
+  }
+
+  async #connect (): Promise<{ api: AppsV1Api, k8s: Client }> {
+    const kubeConfig = await this.#options.kubeConfig()
+    const k8s = await import('@kubernetes/client-node')
+    return { api: kubeConfig.makeApiClient(k8s.AppsV1Api), k8s }
   }
 
   async #wait (api: AppsV1Api, deployments: DeploymentSettings, options: DeployOptions): Promise<void> {
@@ -108,6 +122,7 @@ export class KubeDeployer implements Deployer {
 
   #patch (api: AppsV1Api, namespace: string, resource: ResourceRef, now: Date): Promise<unknown> {
     const request = { name: resource.name, namespace, body: restartPatch(now), fieldManager: FIELD_MANAGER }
+    const { setHeaderOptions, PatchStrategy } = this.#client!.k8s
     const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
     const patch: Record<ResourceKind, () => Promise<unknown>> = {
       deployment: () => api.patchNamespacedDeployment(request, strategic),
@@ -122,7 +137,7 @@ export class KubeDeployer implements Deployer {
     try {
       return await call()
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404 && namespace !== undefined) {
+      if (isApiException(err) && err.code === 404 && namespace !== undefined) {
         throw new DeployFailed(`${describe(resource)} was not found in namespace ${namespace}`)
       }
       throw new DeployFailed(`${describe(resource)}: ${doing} failed: ${apiMessage(err)}`)

@@ -74,6 +74,7 @@ export class BuildMetrics {
   #finished ({ id, project, status }: FinalEvent): void {
     if (!this.#projects.has(project)) return // a build of a project no longer configured
     this.#builds.inc({ project, status })
+    if (status === 'superseded') return // it never ran: no durations (and no read per superseded build)
     const build = this.#store.get(id)!
     if (build.startedAt === null || build.finishedAt === null) return // never ran (superseded, cancelled while queued)
     this.#buildDuration.observe({ project, status }, seconds(build.startedAt, build.finishedAt))

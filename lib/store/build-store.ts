@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import Database, { type Database as Db } from 'better-sqlite3'
+import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
 import type { BuildRecord, BuildStatus, DeployState, ImageResult, Trigger } from '../builds/record.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
@@ -90,6 +90,7 @@ export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult,
 export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   readonly db: Db
   readonly file: string
+  readonly #statements = new Map<string, Statement>()
 
   constructor (dataDir: string) {
     super()
@@ -108,6 +109,16 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     migrate(this.db)
   }
 
+  /** A prepared statement, compiled once per store (preparing costs more than running one). */
+  #sql (sql: string): Statement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
   /**
    * Records a trigger in one transaction: a delivery id already seen, or a commit that a queued or running
    * build of the project already has, returns that build (`duplicate`); otherwise the new build is queued
@@ -118,16 +129,16 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const { source, delivery, commit } = build.trigger
       const seen = delivery === null
         ? undefined
-        : this.db.prepare('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
-      const same = seen ?? this.db.prepare(`
+        : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
+      const same = seen ?? this.#sql(`
         SELECT id FROM builds WHERE project = ? AND commit_sha = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
       `).get(build.project, commit) as { id: number } | undefined
       if (same !== undefined) {
         this.#rememberDelivery(build, same.id, now)
         return { build: this.get(same.id)!, duplicate: true, superseded: [] }
       }
-      const created = this.create(build, now)
-      const superseded = (this.db.prepare(`
+      const created = this.#insert(build, now)
+      const superseded = (this.#sql(`
         UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE project = ? AND status = 'queued' AND id < ? RETURNING id
       `).all(created.id, now.toISOString(), build.project, created.id) as Array<{ id: number }>).map(row => row.id)
       this.#rememberDelivery(build, created.id, now)
@@ -143,37 +154,54 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   #rememberDelivery (build: NewBuild, id: number, now: Date): void {
     if (build.trigger.delivery === null) return
-    this.db.prepare('INSERT OR IGNORE INTO deliveries (source, delivery, build_id, received_at) VALUES (?, ?, ?, ?)')
+    this.#sql('INSERT OR IGNORE INTO deliveries (source, delivery, build_id, received_at) VALUES (?, ?, ?, ?)')
       .run(build.trigger.source, build.trigger.delivery, id, now.toISOString())
   }
 
   create (build: NewBuild, now = new Date()): BuildRecord {
-    const insert = this.db.transaction(() => {
-      const { lastInsertRowid } = this.db.prepare(`
-        INSERT INTO builds (project, status, source, event, delivery, ref, commit_sha, sender, created_at, attempt,
-                            deploy_status, deploy_namespace, deploy_resources)
-        VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      `).run(build.project, build.trigger.source, build.trigger.event, build.trigger.delivery, build.trigger.ref,
-        build.trigger.commit, build.trigger.sender, now.toISOString(), build.attempt ?? 1,
-        build.deploy.status, build.deploy.namespace, JSON.stringify(build.deploy.resources))
-      const id = Number(lastInsertRowid)
-      const image = this.db.prepare(`INSERT INTO build_images (build_id, position, image, tags, status) VALUES (?, ?, ?, ?, 'pending')`)
-      build.images.forEach((entry, position) => image.run(id, position, entry.image, JSON.stringify(entry.tags)))
-      return id
-    })
-    return this.get(insert())!
+    return this.db.transaction(() => this.#insert(build, now))()
+  }
+
+  /** Inserts a queued build and its images; the record is made from what was written, not read back. */
+  #insert (build: NewBuild, now: Date): BuildRecord {
+    const createdAt = now.toISOString()
+    const attempt = build.attempt ?? 1
+    const { lastInsertRowid } = this.#sql(`
+      INSERT INTO builds (project, status, source, event, delivery, ref, commit_sha, sender, created_at, attempt,
+                          deploy_status, deploy_namespace, deploy_resources)
+      VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `).run(build.project, build.trigger.source, build.trigger.event, build.trigger.delivery, build.trigger.ref,
+      build.trigger.commit, build.trigger.sender, createdAt, attempt,
+      build.deploy.status, build.deploy.namespace, JSON.stringify(build.deploy.resources))
+    const id = Number(lastInsertRowid)
+    const image = this.#sql(`INSERT INTO build_images (build_id, position, image, tags, status) VALUES (?, ?, ?, ?, 'pending')`)
+    build.images.forEach((entry, position) => image.run(id, position, entry.image, JSON.stringify(entry.tags)))
+    return {
+      id,
+      project: build.project,
+      status: 'queued',
+      trigger: { ...build.trigger },
+      createdAt,
+      startedAt: null,
+      finishedAt: null,
+      images: build.images.map(entry => ({ image: entry.image, tags: [...entry.tags], status: 'pending', digest: null, durationMs: null, error: null })),
+      deploy: { ...build.deploy, resources: [...build.deploy.resources], error: null },
+      error: null,
+      attempt,
+      supersededBy: null
+    }
   }
 
   get (id: number): BuildRecord | null {
-    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined
+    const row = this.#sql('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined
     if (row === undefined) return null
-    const images = this.db.prepare('SELECT * FROM build_images WHERE build_id = ? ORDER BY position').all(id) as ImageRow[]
+    const images = this.#sql('SELECT * FROM build_images WHERE build_id = ? ORDER BY position').all(id) as ImageRow[]
     return toRecord(row, images)
   }
 
   /** The oldest queued build of a project not in `busy`. */
   nextQueued (busy: readonly string[]): BuildRecord | null {
-    const row = this.db.prepare(`
+    const row = this.#sql(`
       SELECT id FROM builds WHERE status = 'queued' AND project NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1
     `).get(JSON.stringify(busy)) as { id: number } | undefined
     return row === undefined ? null : this.get(row.id)
@@ -181,7 +209,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   /** queued → running. */
   start (id: number, now = new Date()): void {
-    this.db.prepare(`UPDATE builds SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(now.toISOString(), id)
+    this.#sql(`UPDATE builds SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(now.toISOString(), id)
   }
 
   updateImage (id: number, position: number, patch: ImagePatch): void {
@@ -192,17 +220,17 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       ...(patch.error === undefined ? {} : { error: patch.error })
     }
     const names = Object.keys(columns)
-    this.db.prepare(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
+    this.#sql(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
       .run({ ...columns, id, position })
   }
 
   setDeploy (id: number, deploy: Pick<DeployState, 'status' | 'error'>): void {
-    this.db.prepare('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
+    this.#sql('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
   }
 
   /** queued → cancelled; false when the build was not queued (any more). */
   cancelQueued (id: number, error: string, now = new Date()): boolean {
-    const row = this.db.prepare(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
+    const row = this.#sql(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
       .get(error, now.toISOString(), id) as { project: string } | undefined
     if (row !== undefined) this.#final(id, row.project, 'cancelled')
     return row !== undefined
@@ -215,17 +243,17 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   recover (maxAttempts: number, now = new Date()): Recovery {
     const recovery = this.db.transaction((): Recovery => {
       const at = now.toISOString()
-      const failed = (this.db.prepare(`
+      const failed = (this.#sql(`
         UPDATE builds SET status = 'failed', finished_at = ?,
           error = 'the service stopped during attempt ' || attempt || ' of ' || attempt || ': not retried again'
         WHERE status = 'running' AND attempt >= ? RETURNING id
       `).all(at, maxAttempts) as Array<{ id: number }>).map(row => row.id)
-      const requeued = (this.db.prepare(`
+      const requeued = (this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
       `).all() as Array<{ id: number }>).map(row => row.id)
-      this.db.prepare(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
+      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
         .run(JSON.stringify(requeued))
-      const superseded = (this.db.prepare(`
+      const superseded = (this.#sql(`
         UPDATE builds AS old SET status = 'superseded', finished_at = ?,
           superseded_by = (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
         WHERE old.status = 'queued' AND old.id < (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
@@ -240,19 +268,20 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   /** Deletes the project's finished builds beyond the newest `keep`; returns their ids (for their logs). */
   prune (project: string, keep: number): number[] {
-    return (this.db.prepare(`
-      DELETE FROM builds WHERE project = ? AND status NOT IN ('queued', 'running') AND id NOT IN (
-        SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT ?
-      ) RETURNING id
-    `).all(project, project, keep) as Array<{ id: number }>).map(row => row.id)
+    // The newest build not kept, found through the (project, id) index: no scan of the whole history.
+    const cutoff = this.#sql('SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(project, keep) as { id: number } | undefined
+    if (cutoff === undefined) return []
+    return (this.#sql(`
+      DELETE FROM builds WHERE project = ? AND id <= ? AND status NOT IN ('queued', 'running') RETURNING id
+    `).all(project, cutoff.id) as Array<{ id: number }>).map(row => row.id)
   }
 
   /** The build's final status; images still pending or running end with it. */
   finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
     const project = this.db.transaction(() => {
-      const row = this.db.prepare('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING project').get(status, error, now.toISOString(), id) as { project: string }
-      this.db.prepare(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
+      const row = this.#sql('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING project').get(status, error, now.toISOString(), id) as { project: string }
+      this.#sql(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
       return row.project
     })()
     this.#final(id, project, status)
@@ -260,7 +289,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   /** Builds newest first, filtered, at most `limit`, and the id to ask `before` for the next page (or null). */
   list (query: ListQuery): { builds: BuildRecord[], next: number | null } {
-    const rows = this.db.prepare(`
+    const rows = this.#sql(`
       SELECT id FROM builds
       WHERE (@project IS NULL OR project = @project) AND (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before)
       ORDER BY id DESC LIMIT @limit
@@ -271,13 +300,13 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   /** Each project's newest build. */
   latest (): Map<string, BuildRecord> {
-    const rows = this.db.prepare('SELECT max(id) AS id FROM builds GROUP BY project').all() as Array<{ id: number }>
+    const rows = this.#sql('SELECT max(id) AS id FROM builds GROUP BY project').all() as Array<{ id: number }>
     return new Map(rows.map(row => { const build = this.get(row.id)!; return [build.project, build] }))
   }
 
   /** How many builds of each project have `status` (queue depth, running builds). */
   countByProject (status: BuildStatus): Map<string, number> {
-    const rows = this.db.prepare('SELECT project, count(*) AS n FROM builds WHERE status = ? GROUP BY project').all(status) as Array<{ project: string, n: number }>
+    const rows = this.#sql('SELECT project, count(*) AS n FROM builds WHERE status = ? GROUP BY project').all(status) as Array<{ project: string, n: number }>
     return new Map(rows.map(row => [row.project, row.n]))
   }
 

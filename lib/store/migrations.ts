@@ -51,6 +51,12 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       received_at TEXT NOT NULL,
       PRIMARY KEY (source, delivery)
     );
+  `),
+  // 3: deleting old builds (retention) cascades to their deliveries and clears references to them:
+  // without these indexes each deleted row scanned both tables.
+  db => db.exec(`
+    CREATE INDEX deliveries_by_build ON deliveries (build_id);
+    CREATE INDEX builds_by_superseded_by ON builds (superseded_by) WHERE superseded_by IS NOT NULL;
   `)
 ]
 

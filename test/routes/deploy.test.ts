@@ -120,6 +120,8 @@ t.test('without any Kubernetes configuration, start-up warns and the deploy step
   let logged = ''
   const logStream = new Writable({ write (chunk, _encoding, callback) { logged += String(chunk); callback() } })
   const { build } = await setup(t, 'resources = ["deployment/web"]', { kube: null, logStream })
+  const { eventually } = await import('../helper.js')
+  await eventually(() => logged.includes('no cluster to deploy to') || undefined, 'the warning')
   t.match(logged, /"reason":"no Kubernetes configuration: set KUBECONFIG, or run the hook in a pod with a service account".*"msg":"Projects deploy to Kubernetes, but there is no cluster to deploy to: their deploy steps will fail\."/)
   t.match(await build(), { status: 'failed', deploy: { status: 'failed', error: 'no Kubernetes configuration: set KUBECONFIG, or run the hook in a pod with a service account' } })
 })

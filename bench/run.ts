@@ -1,0 +1,255 @@
+// npm run bench: the service measured as it runs in production (node dist/server.js in its own process,
+// LOG_LEVEL=info), loaded from this process with autocannon, with the docker double of the tests on PATH
+// and a temporary DATA_DIR. Prints a Markdown table, writes bench/results.md and the README's copy.
+import { createHmac, randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import Database from 'better-sqlite3'
+import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
+import { fixture, HOST_REPOSITORY } from '../test/fixtures/webhooks/deliveries.js'
+import { median, ROOT, startNode, waitFor, type Server } from './processes.js'
+
+const TOKEN = randomBytes(24).toString('hex')
+const SECRET = randomBytes(24).toString('hex')
+const auth = { authorization: `Bearer ${TOKEN}` }
+const sha = (): string => randomBytes(20).toString('hex')
+const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-bench-'))
+const buildkit = await new FakeBuildkit().start()
+const gate = path.join(work, 'release')
+const docker = new FakeDocker(path.join(work, 'docker'))
+docker.control({
+  images: {
+    'registry.test/burst/web': { waitForFile: gate },
+    'registry.test/memory/web': { waitForFile: gate },
+    ...Object.fromEntries(['a', 'b', 'c', 'd'].map(name => [`registry.test/wide/${name}`, { durationMs: 1000 }]))
+  }
+})
+const project = (slug: string, images = ['web'], extra = ''): string => `
+[[projects]]
+name = "${slug}"
+slug = "${slug}"
+code = { url = "${slug === 'hooked' ? HOST_REPOSITORY.github : `https://git.test/org/${slug}`}", branch = "main" }
+${images.map(name => `[[projects.image]]\nrepository = "${slug}/${name}"\nlocation = "${name === 'web' ? '' : `${name}/`}Dockerfile"\ntag = "latest"\ncache = "none"\n`).join('')}${extra}`
+const configFile = path.join(work, 'config.toml')
+writeFileSync(configFile, `[app]\nregistry = "registry.test"\nkeep_builds = 100000\n[app.builder]\nmax_concurrent_builds = 4\nshutdown_grace_seconds = 1\n` +
+  project('hooked', ['web'], '[projects.webhook]\nsecret_env = "BENCH_WEBHOOK_SECRET"\n') + project('burst') + project('overhead') + project('wide', ['a', 'b', 'c', 'd']) + project('memory'))
+
+function hookEnv (dataDir: string, port = '0'): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: port,
+    LOG_LEVEL: 'info',
+    BEARER_TOKENS: TOKEN,
+    BENCH_WEBHOOK_SECRET: SECRET,
+    CONFIG_PATH: configFile,
+    DATA_DIR: dataDir,
+    DOCKER_CONFIG: docker.configDir,
+    HOME: work,
+    BUILDKIT_HOST: buildkit.endpoint,
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`
+  }
+}
+
+async function startHook (name: string): Promise<Server & { dataDir: string }> {
+  const dataDir = path.join(work, name)
+  const server = await startNode('dist/server.js', hookEnv(dataDir), LISTENING)
+  await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'the builder')
+  return { ...server, dataDir }
+}
+
+async function json<T> (url: string, init: RequestInit = {}): Promise<T> {
+  return (await (await fetch(url, { ...init, headers: { ...auth, ...init.headers } })).json()) as T
+}
+
+async function trigger (url: string, slug: string, commit: string): Promise<{ id: number, status: string }> {
+  return json(`${url}/${slug}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ commit }) })
+}
+
+/** Until the build ends: its log followed to the end (no polling). */
+async function untilDone (url: string, id: number): Promise<string> {
+  await (await fetch(`${url}/builds/${id}/logs?follow=true`, { headers: auth })).text()
+  return (await json<{ status: string }>(`${url}/builds/${id}`)).status
+}
+
+interface Load { rps: number, p50: number, p99: number, max: number, errors: number, non2xx: number, accepted: number }
+
+function summary (result: autocannon.Result): Load {
+  const accepted = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats?.['202']?.count ?? 0
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, errors: result.errors + result.timeouts, non2xx: result.non2xx, accepted: Number(accepted) }
+}
+
+function load (options: autocannon.Options): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: 50, ...(options.amount === undefined ? { duration: 10 } : {}), ...options }, (err, result) => err === null || err === undefined ? resolve(summary(result)) : reject(err))
+  })
+}
+
+const rows: string[][] = []
+const detail: string[][] = []
+const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const check = (ok: boolean): string => ok ? 'yes' : '**no**'
+
+// ---- 1. Webhook acknowledgement ---------------------------------------------------------------------
+process.stderr.write('1/5 webhook acknowledgement (3 x 10 s)\n')
+const payload = fixture('github-push')
+payload.after = 'COMMIT_SHA_PLACEHOLDER_0000000000000000'
+const template = JSON.stringify(payload)
+const payloadBytes = Buffer.byteLength(template)
+let hook = await startHook('acknowledge')
+const webhook = await load({
+  url: `${hook.url}/hooked`,
+  method: 'POST',
+  requests: [{
+    setupRequest: request => {
+      const body = template.replace('COMMIT_SHA_PLACEHOLDER_0000000000000000', sha())
+      const signature = createHmac('sha256', SECRET).update(body).digest('hex')
+      return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${signature}` } }
+    }
+  }]
+})
+const health = await load({ url: `${hook.url}/health` })
+await hook.stop()
+const recorded = (() => {
+  const db = new Database(path.join(hook.dataDir, 'build-hook.sqlite'), { readonly: true })
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM builds WHERE source = 'github'").get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+})()
+const hello = await startNode('bench/hello-server.mjs', { PATH: process.env.PATH ?? '' }, /listening (http:\/\/127\.0\.0\.1:\d+)/)
+const bare = await load({ url: hello.url })
+await hello.stop()
+for (const [name, result] of [[`signed GitHub push (${fmt(payloadBytes / 1024, 1)} KB), recorded`, webhook], ['GET /health', health], ['bare Fastify hello', bare]] as const) {
+  detail.push([name, fmt(result.rps), `${fmt(result.rps / bare.rps, 2)}x`, `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
+}
+rows.push(['webhook deliveries per second', fmt(webhook.rps), `>= 0.25 x bare Fastify (${fmt(bare.rps * 0.25)})`, check(webhook.rps >= bare.rps * 0.25)])
+rows.push(['webhook p99 latency', `${webhook.p99} ms`, '< 10 ms', check(webhook.p99 < 10)])
+rows.push(['webhook errors and non-2xx', `${webhook.errors} / ${webhook.non2xx}`, '0 / 0', check(webhook.errors === 0 && webhook.non2xx === 0)])
+rows.push(['builds in the store = 202 answers', `${fmt(recorded)} = ${fmt(webhook.accepted)}`, 'equal', check(recorded === webhook.accepted)])
+
+// ---- 2. Burst coalescing ------------------------------------------------------------------------------
+process.stderr.write('2/5 burst coalescing\n')
+hook = await startHook('burst')
+const first = await trigger(hook.url, 'burst', sha())
+await waitFor(async () => docker.calls().some(call => call.event === 'waiting'), 'the first burst build to run')
+const burstStarted = performance.now()
+const commits = Array.from({ length: 500 }, sha)
+const answers: Array<{ id: number }> = []
+for (let i = 0; i < commits.length; i += 50) answers.push(...await Promise.all(commits.slice(i, i + 50).map(commit => trigger(hook.url, 'burst', commit))))
+const burstMs = performance.now() - burstStarted
+const newest = Math.max(...answers.map(answer => answer.id))
+writeFileSync(gate, '')
+await untilDone(hook.url, first.id)
+const newestStatus = await untilDone(hook.url, newest)
+const burstBuilds = docker.builds().filter(call => call.argv!.some(arg => arg.startsWith('registry.test/burst/web:latest')))
+const newestCommit = (await json<{ trigger: { commit: string } }>(`${hook.url}/builds/${newest}`)).trigger.commit
+const lastBuilt = burstBuilds.at(-1)!.argv!.at(-1)!.split('#')[1]
+rows.push([`builds run for 500 pushes in ${fmt(burstMs)} ms during a build`, String(burstBuilds.length), '2 (the running one and the newest)', check(burstBuilds.length === 2)])
+rows.push(['the last build is of the newest commit', lastBuilt === newestCommit && newestStatus === 'succeeded' ? 'yes' : 'no', 'yes', check(lastBuilt === newestCommit)])
+
+// ---- 3. Build overhead --------------------------------------------------------------------------------
+process.stderr.write('3/5 build overhead (100 sequential builds, then 4 images x 1 s)\n')
+const totals: number[] = []
+for (let i = 0; i < 100; i++) {
+  const started = performance.now()
+  const { id } = await trigger(hook.url, 'overhead', sha())
+  if (await untilDone(hook.url, id) !== 'succeeded') throw new Error(`build ${id} did not succeed`)
+  totals.push(performance.now() - started)
+}
+// What the docker double itself costs (two Node processes, as docker runs its buildx plugin): the same
+// command run directly, so that the hook's own share can be told apart.
+const doubleRuns: number[] = []
+const builder = JSON.parse(readFileSync(path.join(docker.configDir, 'buildx', 'instances', 'build-hook'), 'utf8')) as { Name: string }
+for (let i = 0; i < 20; i++) {
+  const started = performance.now()
+  execFileSync('docker', ['buildx', 'build', '--builder', builder.Name, '--progress=plain', '--push', '-t', 'registry.test/overhead/web:latest', '--metadata-file', path.join(work, 'metadata.json'), '-f', 'Dockerfile', `https://git.test/org/overhead.git#${sha()}`],
+    { env: { PATH: hookEnv('').PATH!, DOCKER_CONFIG: docker.configDir, HOME: work }, stdio: 'ignore' })
+  doubleRuns.push(performance.now() - started)
+}
+const overhead = median(totals) - median(doubleRuns)
+const wideRuns: number[] = []
+for (let i = 0; i < 3; i++) {
+  const started = performance.now()
+  const { id } = await trigger(hook.url, 'wide', sha())
+  await untilDone(hook.url, id)
+  wideRuns.push(performance.now() - started)
+}
+rows.push(['202 to succeeded, one image, 0 s build (median of 100)', `${fmt(median(totals))} ms`, '', ''])
+rows.push(['  of which the docker double itself (median of 20 direct runs)', `${fmt(median(doubleRuns))} ms`, '', ''])
+rows.push(['  build-hook\'s own overhead', `${fmt(overhead)} ms`, '< 50 ms', check(overhead < 50)])
+rows.push(['4 images x 1 s build, 202 to succeeded (median of 3)', `${fmt(median(wideRuns))} ms`, '< 1,300 ms', check(median(wideRuns) < 1300)])
+await hook.stop()
+
+// ---- 4. Memory ----------------------------------------------------------------------------------------
+process.stderr.write('4/5 memory\n')
+rmSync(gate)
+hook = await startHook('memory')
+const rssStart = hook.rssMb()
+const waitingBefore = docker.calls().filter(call => call.event === 'waiting').length
+const held = await trigger(hook.url, 'memory', sha())
+await waitFor(async () => docker.calls().filter(call => call.event === 'waiting').length > waitingBefore, 'the memory build to run')
+const recordRun = await load({
+  url: `${hook.url}/memory`,
+  method: 'POST',
+  amount: 10_000,
+  requests: [{ setupRequest: request => ({ ...request, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ commit: sha() }) }) }]
+})
+const rssRecorded = hook.rssMb()
+const followers = await Promise.all(Array.from({ length: 100 }, async () => {
+  const controller = new AbortController()
+  const res = await fetch(`${hook.url}/builds/${held.id}/logs?follow=true`, { headers: auth, signal: controller.signal })
+  const reader = res.body!.getReader()
+  await reader.read()
+  return { controller, reader }
+}))
+const rssFollowers = hook.rssMb()
+writeFileSync(gate, '')
+for (const follower of followers) { while (!(await follower.reader.read()).done); }
+rows.push(['RSS after start', `${fmt(rssStart)} MB`, '< 100 MB', check(rssStart < 100)])
+rows.push([`RSS after ${fmt(recordRun.accepted)} more recorded builds`, `${fmt(rssRecorded)} MB`, '< 150 MB', check(rssRecorded < 150 && recordRun.accepted === 10_000)])
+rows.push(['RSS with 100 log followers of a running build', `${fmt(rssFollowers)} MB`, '< 200 MB', check(rssFollowers < 200)])
+await hook.stop()
+
+// ---- 5. Start-up --------------------------------------------------------------------------------------
+process.stderr.write('5/5 start-up\n')
+const startups: number[] = []
+for (let i = 0; i < 5; i++) {
+  const port = String(20_000 + Math.floor(Math.random() * 20_000))
+  const started = performance.now()
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/server.js')], { cwd: ROOT, env: hookEnv(path.join(work, `startup-${i}`), port), stdio: 'ignore' })
+  await waitFor(async () => { try { return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200 } catch { return false } }, 'health', 10_000)
+  startups.push(performance.now() - started)
+  await new Promise<void>(resolve => { child.once('exit', () => resolve()); child.kill('SIGTERM') })
+}
+rows.push(['process start to /health answering (median of 5)', `${fmt(median(startups))} ms`, '< 500 ms', check(median(startups) < 500)])
+
+await buildkit.stop()
+rmSync(work, { recursive: true, force: true })
+
+// ---- Report -------------------------------------------------------------------------------------------
+const cpu = os.cpus()
+const machine = `${new Date().toISOString().slice(0, 10)}, Node.js ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`
+const table = (header: string[], body: string[][]): string => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map(row => `| ${row.join(' | ')} |`)].join('\n')
+const report = [
+  `Measured ${machine}; server and load generator share the machine.`,
+  '',
+  table(['measure', 'result', 'target', 'met'], rows),
+  '',
+  'autocannon, 50 connections, 10 s each:',
+  '',
+  table(['endpoint', 'requests/s', 'vs bare', 'p50', 'p99', 'max', 'errors', 'non-2xx'], detail)
+].join('\n')
+process.stdout.write(`${report}\n`)
+writeFileSync(path.join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\n${report}\n`)
+const readme = path.join(ROOT, 'README.md')
+const text = readFileSync(readme, 'utf8')
+const markers = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/
+if (markers.test(text)) writeFileSync(readme, text.replace(markers, `$1${report}$2`))
