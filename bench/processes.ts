@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -13,32 +13,32 @@ export interface Server {
   stop: () => Promise<void>
 }
 
-/** Runs a Node script as its own process and waits for the URL it prints. */
-export function startNode (script: string, env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += String(chunk)
-      const match = pattern.exec(output)
-      if (match === null) return
-      child.stdout!.off('data', onData)
-      child.stdout!.resume() // keep draining the log
-      resolve({
-        url: match[1]!,
-        child,
-        rssMb: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid!}/status`, 'utf8'))![1]) / 1024,
-        stop: () => new Promise<void>(done => {
-          if (child.exitCode !== null) return done()
-          child.once('exit', () => done())
-          child.kill('SIGTERM')
-        })
-      })
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', chunk => { output += String(chunk) })
-    child.once('exit', code => reject(new Error(`${script} exited (${String(code)}) before listening:\n${output}`)))
-  })
+/**
+ * Runs a Node script as its own process, its output going to `logFile` (as a container runtime writes a
+ * pod's log: the server never waits on a reader), and waits for the URL it prints.
+ */
+export async function startNode (script: string, env: Record<string, string>, pattern: RegExp, logFile: string, nodeArgs: string[] = []): Promise<Server> {
+  const fd = openSync(logFile, 'a')
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  let exited = false
+  child.once('exit', () => { exited = true })
+  let match: RegExpExecArray | null = null
+  await waitFor(async () => {
+    if (exited) throw new Error(`${script} exited before listening:\n${readFileSync(logFile, 'utf8')}`)
+    match = pattern.exec(readFileSync(logFile, 'utf8'))
+    return match !== null
+  }, `${script} to listen`)
+  return {
+    url: match![1]!,
+    child,
+    rssMb: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid!}/status`, 'utf8'))![1]) / 1024,
+    stop: () => new Promise<void>(resolve => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
+  }
 }
 
 export async function waitFor (check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {

@@ -19,7 +19,7 @@ const server = await startNode('dist/server.js', {
   NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info', BEARER_TOKENS: 'token', SECRET: secret,
   CONFIG_PATH: path.join(work, 'config.toml'), DATA_DIR: path.join(work, 'data'), DOCKER_CONFIG: docker.configDir, HOME: work,
   BUILDKIT_HOST: buildkit.endpoint, PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`
-}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
+}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
 await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'ready')
 const payload = fixture('github-push')
 payload.after = 'COMMIT'

@@ -58,7 +58,7 @@ function hookEnv (dataDir: string, port = '0'): Record<string, string> {
 
 async function startHook (name: string): Promise<Server & { dataDir: string }> {
   const dataDir = path.join(work, name)
-  const server = await startNode('dist/server.js', hookEnv(dataDir), LISTENING)
+  const server = await startNode('dist/server.js', hookEnv(dataDir), LISTENING, path.join(work, `${name}.log`))
   await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'the builder')
   return { ...server, dataDir }
 }
@@ -114,6 +114,9 @@ const webhook = await load({
   }]
 })
 const health = await load({ url: `${hook.url}/health` })
+// The server's own count of the 202s it answered (autocannon stops with requests in flight, whose
+// answers it never reads), to hold against the rows in the store.
+const answered = Number(/build_hook_webhook_deliveries_total\{source="github",outcome="accepted"\} (\d+)/.exec(await (await fetch(`${hook.url}/metrics`)).text())![1])
 await hook.stop()
 const recorded = (() => {
   const db = new Database(path.join(hook.dataDir, 'build-hook.sqlite'), { readonly: true })
@@ -123,7 +126,7 @@ const recorded = (() => {
     db.close()
   }
 })()
-const hello = await startNode('bench/hello-server.mjs', { PATH: process.env.PATH ?? '' }, /listening (http:\/\/127\.0\.0\.1:\d+)/)
+const hello = await startNode('bench/hello-server.mjs', { PATH: process.env.PATH ?? '' }, /listening (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'hello.log'))
 const bare = await load({ url: hello.url })
 await hello.stop()
 for (const [name, result] of [[`signed GitHub push (${fmt(payloadBytes / 1024, 1)} KB), recorded`, webhook], ['GET /health', health], ['bare Fastify hello', bare]] as const) {
@@ -132,7 +135,7 @@ for (const [name, result] of [[`signed GitHub push (${fmt(payloadBytes / 1024, 1
 rows.push(['webhook deliveries per second', fmt(webhook.rps), `>= 0.25 x bare Fastify (${fmt(bare.rps * 0.25)})`, check(webhook.rps >= bare.rps * 0.25)])
 rows.push(['webhook p99 latency', `${webhook.p99} ms`, '< 10 ms', check(webhook.p99 < 10)])
 rows.push(['webhook errors and non-2xx', `${webhook.errors} / ${webhook.non2xx}`, '0 / 0', check(webhook.errors === 0 && webhook.non2xx === 0)])
-rows.push(['builds in the store = 202 answers', `${fmt(recorded)} = ${fmt(webhook.accepted)}`, 'equal', check(recorded === webhook.accepted)])
+rows.push(['builds in the store = 202s the server answered', `${fmt(recorded)} = ${fmt(answered)} (${fmt(webhook.accepted)} read by autocannon)`, 'equal', check(recorded === answered)])
 
 // ---- 2. Burst coalescing ------------------------------------------------------------------------------
 process.stderr.write('2/5 burst coalescing\n')

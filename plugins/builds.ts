@@ -41,7 +41,7 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   const queue = new BuildQueue({
     store,
     resolveCommit: project => resolveBranch({ url: project.code.url, branch: project.code.branch, token: gitToken(env), env: gitEnv, redactor: fastify.redactor }),
-    // After the answer is on its way: spawning docker is no work for the request that recorded the build.
+    // After the answers are on their way: spawning docker is no work for the requests that recorded builds.
     onRecorded: () => setImmediate(() => scheduler.poke()),
     interrupt: (id, reason) => scheduler.interrupt(id, reason)
   })

@@ -27,9 +27,30 @@ export interface BuildQueueOptions {
 /** Records build requests, pinned to a full commit, and hands them to the scheduler. */
 export class BuildQueue {
   readonly #options: BuildQueueOptions
+  // Triggers waiting for the next commit: all that arrive in one turn of the event loop share it.
+  #pending: Array<{ build: NewBuild, resolve: (recorded: Recorded) => void, reject: (err: unknown) => void }> = []
 
   constructor (options: BuildQueueOptions) {
     this.#options = options
+  }
+
+  #commit (build: NewBuild): Promise<Recorded> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending.push({ build, resolve, reject }) === 1) setImmediate(() => this.#flush())
+    })
+  }
+
+  #flush (): void {
+    const batch = this.#pending.splice(0)
+    let recorded: Recorded[]
+    try {
+      recorded = this.#options.store.recordAll(batch.map(entry => entry.build))
+    } catch (err) {
+      for (const entry of batch) entry.reject(err)
+      return
+    }
+    batch.forEach((entry, i) => entry.resolve(recorded[i]!))
+    if (recorded.some(entry => !entry.duplicate)) this.#options.onRecorded()
   }
 
   /**
@@ -38,7 +59,7 @@ export class BuildQueue {
    */
   async trigger (project: ProjectSettings, input: TriggerInput): Promise<Recorded> {
     const commit = (input.commit ?? await this.#options.resolveCommit(project)).toLowerCase()
-    const recorded = this.#options.store.record(newBuild(project, {
+    return this.#commit(newBuild(project, {
       source: input.source,
       event: input.event,
       delivery: input.delivery ?? null,
@@ -46,8 +67,6 @@ export class BuildQueue {
       commit,
       sender: input.sender ?? null
     }))
-    if (!recorded.duplicate) this.#options.onRecorded()
-    return recorded
   }
 
   /** A queued build is cancelled at once; a running one is interrupted and recorded cancelled when it stops. */

@@ -125,7 +125,21 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
    * and every queued build of the project is superseded by it (newest push wins).
    */
   record (build: NewBuild, now = new Date()): Recorded {
-    const recorded = this.db.transaction((): Recorded => {
+    return this.recordAll([build], now)[0]!
+  }
+
+  /**
+   * Records several triggers in one transaction (one commit for all: group commit), each exactly as
+   * `record` would, in order.
+   */
+  recordAll (builds: readonly NewBuild[], now = new Date()): Recorded[] {
+    const all = this.db.transaction(() => builds.map(build => this.#record(build, now)))()
+    for (const [i, recorded] of all.entries()) for (const id of recorded.superseded) this.#final(id, builds[i]!.project, 'superseded')
+    return all
+  }
+
+  #record (build: NewBuild, now: Date): Recorded {
+    {
       const { source, delivery, commit } = build.trigger
       const seen = delivery === null
         ? undefined
@@ -143,9 +157,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       `).all(created.id, now.toISOString(), build.project, created.id) as Array<{ id: number }>).map(row => row.id)
       this.#rememberDelivery(build, created.id, now)
       return { build: created, duplicate: false, superseded }
-    })()
-    for (const id of recorded.superseded) this.#final(id, build.project, 'superseded')
-    return recorded
+    }
   }
 
   #final (id: number, project: string, status: BuildStatus): void {
