@@ -25,6 +25,7 @@ export class BuildLog extends EventEmitter<{ chunk: [string], end: [] }> {
 
   constructor (file: string, redactor: Redactor, maxBytes = DEFAULT_MAX_LOG_BYTES) {
     super()
+    this.setMaxListeners(0) // one per follower, however many: each leaves when its client does
     mkdirSync(path.dirname(file), { recursive: true })
     this.file = file
     this.#stream = createWriteStream(file, { flags: 'a' })

@@ -5,6 +5,11 @@ import type { BuildLog } from './build-log.js'
 export class LiveLogs extends EventEmitter<{ opened: [number] }> {
   readonly #logs = new Map<number, BuildLog>()
 
+  constructor () {
+    super()
+    this.setMaxListeners(0) // one per follower waiting for a queued build
+  }
+
   open (id: number, log: BuildLog): void {
     this.#logs.set(id, log)
     this.emit('opened', id)

@@ -94,6 +94,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   constructor (dataDir: string) {
     super()
+    this.setMaxListeners(0) // metrics, and one per follower waiting for a queued build
     const dir = path.resolve(dataDir)
     this.file = path.join(dir, DATABASE_FILE)
     try {
