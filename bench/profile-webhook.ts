@@ -10,6 +10,7 @@ import { fixture, HOST_REPOSITORY } from '../test/fixtures/webhooks/deliveries.j
 import { startNode, waitFor } from './processes.js'
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-profile-'))
+process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const secret = 'profile-secret'
 const buildkit = await new FakeBuildkit().start()
 const docker = new FakeDocker(path.join(work, 'docker'))

@@ -19,6 +19,8 @@ const sha = (): string => randomBytes(20).toString('hex')
 const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-bench-'))
+// Whatever happens, no directory is left behind (the servers' children are ended by their own stop()).
+process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const buildkit = await new FakeBuildkit().start()
 const gate = path.join(work, 'release')
 const docker = new FakeDocker(path.join(work, 'docker'))

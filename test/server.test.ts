@@ -28,6 +28,8 @@ t.test('SIGINT shuts down gracefully too', async t => {
 t.test('a second signal during shutdown forces the exit', async t => {
   const server = runTs(t, 'server.ts', [], await serverEnv(t, { SHUTDOWN_DRAIN_SECONDS: '120' }))
   const [, base] = await server.waitFor(LISTENING)
+  // A forced exit ends nothing it started: let the builder's docker calls finish first.
+  await server.waitFor(/The builder is ready\./)
   server.child.kill('SIGTERM')
   await server.waitFor(/draining before closing the listener/)
   t.equal((await fetch(`${base}/ready`)).status, 503, 'not ready while draining')
