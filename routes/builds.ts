@@ -1,11 +1,9 @@
-import { createReadStream } from 'node:fs'
-import { access } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { buildLogPath } from '../lib/builds/build-log.js'
-import { followLog } from '../lib/builds/log-follower.js'
+import { followLog, readLog } from '../lib/builds/log-follower.js'
 import { BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
 
 const BuildParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
@@ -63,12 +61,8 @@ const builds: FastifyPluginAsyncTypebox = async (fastify) => {
     const file = buildLogPath(fastify.env.DATA_DIR, id)
     reply.type('text/plain; charset=utf-8')
     if (request.query.follow) return reply.send(followLog({ id, file, live: fastify.buildx.logs, store }))
-    try {
-      await access(file)
-    } catch {
-      return reply.send('') // not started (yet), or never will be: superseded or cancelled while queued
-    }
-    return reply.send(createReadStream(file))
+    // Empty when the build has not started (yet), or never will: superseded or cancelled while queued.
+    return reply.send(await readLog(file) ?? '')
   })
 
   fastify.post('/builds/:id/cancel', {

@@ -14,7 +14,7 @@ export interface FollowOptions {
 }
 
 /** The log file as it is, or nothing when the build never wrote one (superseded, cancelled while queued). */
-async function whole (file: string): Promise<Readable | null> {
+export async function readLog (file: string): Promise<Readable | null> {
   try {
     await access(file)
   } catch {
@@ -35,7 +35,7 @@ export function followLog (options: FollowOptions): Readable {
   out.once('close', () => { for (const cleanup of cleanups.splice(0)) cleanup() })
 
   const sendWhole = (): void => {
-    void whole(options.file).then(file => {
+    void readLog(options.file).then(file => {
       if (file === null) out.end()
       else file.pipe(out)
     })

@@ -171,10 +171,6 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       .run(build.trigger.source, build.trigger.delivery, id, now.toISOString())
   }
 
-  create (build: NewBuild, now = new Date()): BuildRecord {
-    return this.db.transaction(() => this.#insert(build, now))()
-  }
-
   /** Inserts a queued build and its images; the record is made from what was written, not read back. */
   #insert (build: NewBuild, now: Date): BuildRecord {
     const createdAt = now.toISOString()

@@ -56,7 +56,7 @@ function harness (t: Test, options: { maxConcurrent?: number, projects?: readonl
   t.teardown(() => scheduler.shutdown(0))
   const record = (slug: string, commit = 'a'.repeat(40)) => {
     const project = PROJECTS.find(p => p.slug === slug)!
-    const build = store.create(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
+    const { build } = store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
     scheduler.poke()
     return build.id
   }
@@ -114,7 +114,7 @@ t.test('a runner that throws fails the build without its internals, and logs the
   const logged: string[] = []
   const log: Log = { ...silent, error: (_obj, msg) => { logged.push(String(msg)) }, child: () => log }
   const scheduler = new Scheduler({ store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log, run: async () => { throw new Error('disk on fire') } })
-  store.create(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
+  store.record(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
   scheduler.poke()
   await scheduler.idle()
   t.match(store.get(1), { status: 'failed', error: 'internal error while building (see the service log)' })

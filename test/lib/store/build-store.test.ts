@@ -16,7 +16,7 @@ const NEW: NewBuild = {
 t.test('a recorded build reads back whole, and its transitions are kept', async t => {
   const store = new BuildStore(path.join(tempDir(t), 'nested', 'data'))
   t.teardown(() => store.close())
-  const created = store.create(NEW, new Date('2026-11-25T10:00:00.000Z'))
+  const created = store.record(NEW, new Date('2026-11-25T10:00:00.000Z')).build
   t.same(created, {
     id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null })),
