@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { KubeDeployer } from '../lib/kube/kube-deployer.js'
-import { loadKubeConfig } from '../lib/kube/kube-config.js'
+import { kubeConfigSource, loadKubeConfig, NO_KUBE_CONFIG } from '../lib/kube/kube-config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,12 +19,8 @@ export default fp<KubePluginOptions>(async function kubePlugin (fastify, options
   const env = fastify.env
   const kube = new KubeDeployer({ kubeConfig: () => loadKubeConfig(env), pollMs: options.pollMs ?? 1_000 })
   fastify.decorate('kube', kube)
-  if (fastify.settings.projects.some(project => project.deployments !== null)) {
-    // In the background once started: loading the client must not delay start-up or /health.
-    fastify.addHook('onReady', async () => {
-      loadKubeConfig(env).catch((err: Error) => {
-        fastify.log.warn({ reason: err.message }, 'Projects deploy to Kubernetes, but there is no cluster to deploy to: their deploy steps will fail.')
-      })
-    })
+  // Only where the configuration would come from: loading the client (70 MB) waits for the first deploy.
+  if (fastify.settings.projects.some(project => project.deployments !== null) && kubeConfigSource(env) === null) {
+    fastify.log.warn({ reason: NO_KUBE_CONFIG }, 'Projects deploy to Kubernetes, but there is no cluster to deploy to: their deploy steps will fail.')
   }
 }, { name: 'kube', dependencies: ['config'] })

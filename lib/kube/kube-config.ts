@@ -23,6 +23,18 @@ function inCluster (kubeConfig: KubeConfig, env: KubeEnv): void {
   )
 }
 
+export const NO_KUBE_CONFIG = 'no Kubernetes configuration: set KUBECONFIG, or run the hook in a pod with a service account'
+
+export type KubeConfigSource = { kind: 'file', file: string } | { kind: 'in-cluster' }
+
+/** Where the cluster's configuration comes from, found without loading the client; null when nowhere. */
+export function kubeConfigSource (env: KubeEnv): KubeConfigSource | null {
+  if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') return { kind: 'file', file: env.KUBECONFIG }
+  if (env.KUBERNETES_SERVICE_HOST !== undefined) return { kind: 'in-cluster' }
+  const home = env.HOME === undefined ? undefined : path.join(env.HOME, '.kube', 'config')
+  return home !== undefined && existsSync(home) ? { kind: 'file', file: home } : null
+}
+
 /**
  * The cluster to deploy to: KUBECONFIG when set; in a pod, its service account (KUBERNETES_SERVICE_HOST
  * is set by Kubernetes); otherwise ~/.kube/config. Throws when there is none. The client library is
@@ -32,16 +44,15 @@ function inCluster (kubeConfig: KubeConfig, env: KubeEnv): void {
 export async function loadKubeConfig (env: KubeEnv): Promise<KubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node')
   const kubeConfig = new KubeConfig()
-  const home = env.HOME === undefined ? undefined : path.join(env.HOME, '.kube', 'config')
+  const source = kubeConfigSource(env)
   try {
-    if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') kubeConfig.loadFromFile(env.KUBECONFIG)
-    else if (env.KUBERNETES_SERVICE_HOST !== undefined) inCluster(kubeConfig, env)
-    else if (home !== undefined && existsSync(home)) kubeConfig.loadFromFile(home)
+    if (source?.kind === 'file') kubeConfig.loadFromFile(source.file)
+    else if (source?.kind === 'in-cluster') inCluster(kubeConfig, env)
   } catch (err) {
     throw new BuildHookError('BH_KUBE_CONFIG', `cannot read the Kubernetes configuration: ${(err as Error).message}`, { cause: err })
   }
   if (kubeConfig.getCurrentCluster() === null) {
-    throw new BuildHookError('BH_KUBE_CONFIG', 'no Kubernetes configuration: set KUBECONFIG, or run the hook in a pod with a service account')
+    throw new BuildHookError('BH_KUBE_CONFIG', NO_KUBE_CONFIG)
   }
   return kubeConfig
 }
