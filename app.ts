@@ -18,7 +18,8 @@ import buildRoutes from './routes/builds.js'
 import projectRoutes from './routes/projects.js'
 import metricsRoutes from './routes/metrics.js'
 import { isLogLevel } from './lib/env.js'
-import { REDACT_CENSOR, REDACT_PATHS } from './lib/log-redaction.js'
+import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
+import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
 
 export interface AppOptions {
   /** Environment variables to read: process.env in the server, a plain object in tests. */
@@ -33,6 +34,8 @@ export interface AppOptions {
   builds?: BuildsPluginOptions
   /** How often rollouts are looked at (tests shorten it). */
   kube?: KubePluginOptions
+  /** Set by buildApp: removes every configured secret from each log line the logger writes. */
+  logLineRedactor?: LogLineRedactor
 }
 
 export const BODY_LIMIT = 25 * 1024 * 1024 // GitHub's largest webhook payload
@@ -40,7 +43,7 @@ export const BODY_LIMIT = 25 * 1024 * 1024 // GitHub's largest webhook payload
 /** The composition root: infrastructure plugins in start-up order, then the routes. Not encapsulated, so
  * the server entry sees what the plugins decorate (env, settings, readiness). */
 export const app = fp<AppOptions>(async function app (fastify, options) {
-  await fastify.register(config, { env: options.env })
+  await fastify.register(config, { env: options.env, onRedactor: redactor => options.logLineRedactor?.use(redactor) })
   await fastify.register(errors)
   await fastify.register(requestLog)
   await fastify.register(readiness)
@@ -57,12 +60,15 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(hook)
 }, { name: 'app' })
 
-export function serverOptions (options: AppOptions): FastifyServerOptions {
+export function serverOptions (options: AppOptions, logLineRedactor: LogLineRedactor): FastifyServerOptions {
   const level = isLogLevel(options.env.LOG_LEVEL) ? options.env.LOG_LEVEL : 'info'
   return {
     logger: {
       level,
+      // Known secret fields by path, then every known secret value in whatever a line holds.
       redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
+      hooks: { streamWrite: logLineRedactor.redact },
+      serializers: { req: serializeRequest },
       ...(options.logStream === undefined ? {} : { stream: options.logStream })
     },
     bodyLimit: BODY_LIMIT,
@@ -78,7 +84,8 @@ export function serverOptions (options: AppOptions): FastifyServerOptions {
 
 /** The composed service, not yet listening: used by the server entry and by tests. */
 export function buildApp (options: AppOptions): FastifyInstance {
-  const fastify = Fastify(serverOptions(options)).withTypeProvider<TypeBoxTypeProvider>()
-  fastify.register(app, options)
+  const logLineRedactor = new LogLineRedactor(options.env)
+  const fastify = Fastify(serverOptions(options, logLineRedactor)).withTypeProvider<TypeBoxTypeProvider>()
+  fastify.register(app, { ...options, logLineRedactor })
   return fastify
 }

@@ -15,6 +15,9 @@ export const EnvSchema = Type.Object({
   BUILDKIT_HOST: Type.Optional(Type.String({ minLength: 1 })),
   GIT_TOKEN: Type.Optional(Type.String()),
   GITHUB_TOKEN: Type.Optional(Type.String()),
+  // The hosts GIT_TOKEN (or GITHUB_TOKEN) may be sent to, comma separated: a project on any other host gets
+  // a token only through its own [projects.code] token_env.
+  GIT_TOKEN_HOSTS: Type.String({ default: 'github.com' }),
   KUBECONFIG: Type.Optional(Type.String()),
   // Set by Kubernetes in every pod: the hook then deploys with its service account.
   KUBERNETES_SERVICE_HOST: Type.Optional(Type.String()),
@@ -30,12 +33,6 @@ export const EnvSchema = Type.Object({
 }, { additionalProperties: false }) // the decorated env holds these keys only, not the whole process environment
 
 export type Env = Static<typeof EnvSchema>
-
-/** GIT_TOKEN, or GITHUB_TOKEN (the original service's name); null when neither is set. */
-export function gitToken (env: Env): string | null {
-  const token = env.GIT_TOKEN ?? env.GITHUB_TOKEN ?? ''
-  return token === '' ? null : token
-}
 
 export function isLogLevel (value: unknown): value is Env['LOG_LEVEL'] {
   return (LOG_LEVELS as readonly unknown[]).includes(value)

@@ -19,3 +19,27 @@ export const REDACT_PATHS: readonly string[] = Object.freeze([
 ])
 
 export const REDACT_CENSOR = '[redacted]'
+
+/** A request as Fastify hands it to the `req` serializer. */
+export interface LoggedRequest {
+  method: string
+  url: string
+  host?: string
+  ip?: string
+  socket?: { remotePort?: number } | null
+}
+
+/**
+ * The `req` of a log line: Fastify's fields, but the URL without its query string, which can carry anything
+ * a caller typed, tokens included (`?access_token=...`).
+ */
+export function serializeRequest (req: LoggedRequest): Record<string, unknown> {
+  const query = req.url.indexOf('?')
+  return {
+    method: req.method,
+    url: query === -1 ? req.url : req.url.slice(0, query),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort
+  }
+}

@@ -3,7 +3,6 @@ import { BuildQueue } from '../lib/builds/build-queue.js'
 import { pruneBuilds } from '../lib/builds/retention.js'
 import { clearTmpDir } from '../lib/builds/tmp-dir.js'
 import { Scheduler } from '../lib/builds/scheduler.js'
-import { gitToken } from '../lib/env.js'
 import { resolveBranch } from '../lib/git/ls-remote.js'
 import { childEnv } from '../lib/process/child-env.js'
 
@@ -40,7 +39,7 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   const gitEnv = childEnv(env)
   const queue = new BuildQueue({
     store,
-    resolveCommit: project => resolveBranch({ url: project.code.url, branch: project.code.branch, token: gitToken(env), env: gitEnv, redactor: fastify.redactor }),
+    resolveCommit: project => resolveBranch({ url: project.code.url, branch: project.code.branch, credential: fastify.gitCredentials.get(project.slug) ?? null, env: gitEnv, redactor: fastify.redactor }),
     // After the answers are on their way: spawning docker is no work for the requests that recorded builds.
     onRecorded: () => setImmediate(() => scheduler.poke()),
     interrupt: (id, reason) => scheduler.interrupt(id, reason)

@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import { Builder, type BuilderState } from '../lib/buildx/builder.js'
 import { BuildRunner } from '../lib/builds/build-runner.js'
 import { LiveLogs } from '../lib/builds/live-logs.js'
-import { gitToken } from '../lib/env.js'
 import { childEnv } from '../lib/process/child-env.js'
 
 export interface Buildx {
@@ -39,7 +38,7 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     builderName: settings.name,
     endpoint: settings.endpoint,
     env,
-    gitToken: gitToken(fastify.env),
+    gitCredentials: fastify.gitCredentials,
     dataDir: fastify.env.DATA_DIR,
     redactor: fastify.redactor,
     killGraceMs: options.killGraceMs,

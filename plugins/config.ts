@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
-import { EnvSchema, gitToken, type Env } from '../lib/env.js'
+import { EnvSchema, type Env } from '../lib/env.js'
+import { resolveGitCredentials, type GitCredential } from '../lib/git/credentials.js'
 import { parseBearerTokens } from '../lib/bearer-tokens.js'
 import { Redactor } from '../lib/secrets/redactor.js'
 import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
@@ -16,12 +17,16 @@ declare module 'fastify' {
     redactor: Redactor
     /** Each project's webhook secret (by slug), from the variables the config names. */
     webhookSecrets: ReadonlyMap<string, WebhookSecret>
+    /** Each project's Git credential (by slug): its token and the one host it may be sent to. */
+    gitCredentials: ReadonlyMap<string, GitCredential | null>
   }
 }
 
 export interface ConfigPluginOptions {
   /** Where environment variables come from: process.env in the server, a plain object in tests. */
   env: Record<string, string | undefined>
+  /** Receives the redactor once every secret is known (the log's last line of defence, app.ts). */
+  onRedactor?: (redactor: Redactor) => void
 }
 
 export default fp<ConfigPluginOptions>(async function configPlugin (fastify, options) {
@@ -36,10 +41,16 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   // Read from the raw environment: the validated one keeps only the service's own variables.
   const webhookSecrets = resolveWebhookSecrets(settings, options.env)
   fastify.decorate('webhookSecrets', webhookSecrets)
-  fastify.decorate('redactor', new Redactor([
+  const gitCredentials = resolveGitCredentials(settings, options.env)
+  fastify.decorate('gitCredentials', gitCredentials)
+  const redactor = new Redactor([
     ...parseBearerTokens(fastify.env.BEARER_TOKENS),
-    gitToken(fastify.env) ?? undefined,
+    fastify.env.GIT_TOKEN,
+    fastify.env.GITHUB_TOKEN,
+    ...[...gitCredentials.values()].map(credential => credential?.token),
     ...[...webhookSecrets.values()].map(entry => entry.secret)
-  ]))
+  ])
+  fastify.decorate('redactor', redactor)
+  options.onRedactor?.(redactor)
   fastify.log.info({ config: settings.source, projects: settings.projects.map(project => project.slug) }, 'Configuration loaded.')
 }, { name: 'config' })

@@ -5,6 +5,7 @@ import { BuildHookError } from '../lib/errors.js'
 import { BuildStatusSchema } from '../lib/builds/record.js'
 import { interpretTrigger } from '../lib/webhooks/trigger-request.js'
 import { detectHost } from '../lib/webhooks/hosts.js'
+import { TRIGGER_MEDIA_TYPES, UNSUPPORTED_MEDIA_TYPE } from '../lib/webhooks/body.js'
 import type { DeliveryOutcome } from '../lib/metrics/build-metrics.js'
 
 const Params = Type.Object({ slug: Type.String() })
@@ -54,21 +55,25 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
     fastify.metrics.delivery(detectHost(request.headers)?.source ?? 'api', request.triggerOutcome ?? outcomeOf(reply.statusCode))
   })
 
-  // Signatures are over the exact bytes sent: keep them, and parse only once the sender is verified
-  // (a malformed body with a bad signature is a 401, not a 400). Limited by the server's bodyLimit.
-  fastify.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  // Signatures are over the exact bytes sent: no parser of Fastify's may turn the body into anything else.
+  // JSON and form bodies are kept as bytes and decoded only once the sender is verified (a malformed body
+  // with a bad signature is a 401, not a 400); any other body, or one with no type, is a 415 unread.
+  // Limited by the server's bodyLimit.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser([...TRIGGER_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(new HttpError(415, UNSUPPORTED_MEDIA_TYPE)))
 
   fastify.post('/:slug', {
     config: { auth: 'webhook' },
     schema: {
       params: Params,
-      response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 502: ErrorResponse }
+      response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 502: ErrorResponse }
     }
   }, async (request, reply) => {
     const project = projects.get(request.params.slug)
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)
     // A body that is not what its sender sends is a 400 (WebhookPayloadError is an HttpError).
-    const decision = interpretTrigger(request.headers, request.body as Buffer | undefined, project)
+    const decision = interpretTrigger(request.headers, request.body as Buffer | undefined, project, fastify.redactor)
     if (decision.action === 'pong') {
       request.triggerOutcome = 'pong'
       return reply.code(200).send({ status: 'pong' as const })

@@ -3,6 +3,7 @@ import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
 import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
+import type { GitCredential } from '../git/credentials.js'
 import { BuildLog, buildLogPath } from './build-log.js'
 import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
@@ -29,8 +30,11 @@ export interface BuildRunnerOptions {
   endpoint: string
   /** The docker children's environment (lib/process/child-env.ts), without the git token. */
   env: Record<string, string>
-  /** GIT_TOKEN: handed to BuildKit as the GIT_AUTH_TOKEN secret, through the child's environment only. */
-  gitToken: string | null
+  /**
+   * Each project's Git credential (by slug): handed to BuildKit as the GIT_AUTH_TOKEN.<host> secret, through
+   * the child's environment only.
+   */
+  gitCredentials: ReadonlyMap<string, GitCredential | null>
   dataDir: string
   redactor: Redactor
   killGraceMs?: number
@@ -55,13 +59,14 @@ export class BuildRunner {
     const options = this.#options
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
-    const env = options.gitToken === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: options.gitToken }
+    const credential = options.gitCredentials.get(project.slug) ?? null
+    const env = credential === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: credential.token }
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
         options.store.updateImage(build.id, position, { status: 'running' })
         const result = await buildImage({
-          spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuth: options.gitToken !== null },
+          spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuthHost: credential?.host ?? null },
           endpoint: options.endpoint,
           tmpRoot: tmpDir(options.dataDir),
           env,

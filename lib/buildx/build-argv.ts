@@ -10,11 +10,23 @@ export interface ImageBuildSpec {
   commit: string
   /** Where buildx writes the build's metadata (the pushed digest). */
   metadataFile: string
-  /** Whether GIT_AUTH_TOKEN is in the child's environment for BuildKit's git fetch. */
-  gitAuth: boolean
+  /**
+   * The host BuildKit may send the project's Git token to (GIT_AUTH_TOKEN in the child's environment), or
+   * null when the project has none.
+   */
+  gitAuthHost: string | null
 }
 
+/** The child's environment variable that holds the Git token for BuildKit. */
 export const GIT_AUTH_SECRET = 'GIT_AUTH_TOKEN'
+
+/**
+ * The build secret BuildKit offers to one git host only: it looks up GIT_AUTH_TOKEN.<host> (the URL's host
+ * as written) before the plain GIT_AUTH_TOKEN that it would offer to every host the build fetches from.
+ */
+export function gitAuthSecretFlag (host: string): string {
+  return `id=${GIT_AUTH_SECRET}.${host},env=${GIT_AUTH_SECRET}`
+}
 
 /** The tag every build adds for its commit: sha-<first 12 hex>. */
 export function commitTag (commit: string): string {
@@ -61,7 +73,7 @@ export function buildArgv (spec: ImageBuildSpec): string[] {
     ...(image.target === null ? [] : ['--target', image.target]),
     ...(image.platforms.length === 0 ? [] : ['--platform', image.platforms.join(',')]),
     ...Object.entries(image.buildArgs).flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]),
-    ...(spec.gitAuth ? ['--secret', `id=${GIT_AUTH_SECRET},env=${GIT_AUTH_SECRET}`] : []),
+    ...(spec.gitAuthHost === null ? [] : ['--secret', gitAuthSecretFlag(spec.gitAuthHost)]),
     '-f', image.dockerfile,
     gitContext(spec.repositoryUrl, commit, image.context)
   ]

@@ -1,3 +1,4 @@
+import { TOKEN_HINT } from '../git/credentials.js'
 import type { ProcessResult } from '../process/run-process.js'
 
 /** What a failure message can name: the things a user would go and check. */
@@ -46,7 +47,7 @@ export function describeFailure (result: ProcessResult, lines: readonly string[]
     return `the registry is unreachable: pushing ${match[1]!} failed (${match[2]!})`
   }
   if (/could not read Username|Authentication failed|terminal prompts disabled/.test(text)) {
-    return `BuildKit could not fetch ${context.repositoryUrl}: authentication required (set GIT_TOKEN for a private repository)`
+    return `BuildKit could not fetch ${context.repositoryUrl}: authentication required (${TOKEN_HINT})`
   }
   if (/reference is not a tree|repository does not contain ref/.test(text)) {
     return `commit ${context.commit} was not found in ${context.repositoryUrl}`

@@ -37,7 +37,7 @@ function projectSettings (project: ProjectFile, file: ConfigFile): ProjectSettin
   return {
     name: project.name,
     slug: project.slug,
-    code: { url: project.code.url, branch: project.code.branch },
+    code: { url: project.code.url, branch: project.code.branch, tokenEnv: project.code.token_env ?? null },
     images: project.image.map(image => imageSettings(image, file.app.registry)),
     deployments: deployments === undefined
       ? null

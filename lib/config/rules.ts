@@ -69,7 +69,7 @@ export function checkGitUrl (value: string): string | null {
     return 'must be an https URL (http only for localhost or 127.0.0.1)'
   }
   // Credentials in the URL would end up in argv, logs and build records: the token has its own variable.
-  if (url.username !== '' || url.password !== '') return 'must not contain credentials: set GIT_TOKEN for private repositories'
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials: set [projects.code] token_env (or GIT_TOKEN) for private repositories'
   if (url.search !== '' || url.hash !== '') return 'must not contain a query or a #fragment'
   if (url.pathname === '/' || url.pathname === '') return 'must include the repository path, e.g. https://github.com/org/repo'
   return null

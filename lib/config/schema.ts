@@ -53,7 +53,8 @@ export const ProjectSchema = Type.Object({
   slug: Text,
   code: Type.Object({
     url: Text,
-    branch: Text
+    branch: Text,
+    token_env: Type.Optional(Text)
   }, closed),
   image: Type.Array(ImageSchema, { minItems: 1 }),
   deployments: Type.Optional(DeploymentsSchema),

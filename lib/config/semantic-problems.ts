@@ -37,6 +37,7 @@ export function semanticProblems (raw: unknown): Problem[] {
     const code = table(project.code)
     check(`${at}.code.url`, code.url, rules.checkGitUrl)
     check(`${at}.code.branch`, code.branch, rules.checkBranch)
+    check(`${at}.code.token_env`, code.token_env, rules.checkEnvName)
     check(`${at}.webhook.secret_env`, table(project.webhook).secret_env, rules.checkEnvName)
 
     const repositories = new Map<string, string>()

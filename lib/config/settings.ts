@@ -47,7 +47,12 @@ export interface DeploymentSettings {
 export interface ProjectSettings {
   name: string
   slug: string
-  code: { url: string, branch: string }
+  code: {
+    url: string
+    branch: string
+    /** Name of the environment variable holding this project's Git token, sent to code.url's host only. */
+    tokenEnv: string | null
+  }
   images: readonly ImageSettings[]
   deployments: DeploymentSettings | null
   /** Name of the environment variable holding this project's webhook secret (project's own, else app's). */

@@ -1,27 +1,33 @@
 import { BuildHookError } from '../errors.js'
 import { runProcess } from '../process/run-process.js'
 import type { Redactor } from '../secrets/redactor.js'
+import { TOKEN_HINT, type GitCredential } from './credentials.js'
 
 export interface ResolveBranchOptions {
   url: string
   branch: string
-  /** GIT_TOKEN, for private repositories: sent as HTTP Basic credentials, as BuildKit sends GIT_AUTH_TOKEN. */
-  token: string | null
+  /** The project's Git token and its host: sent as HTTP Basic credentials (as BuildKit sends GIT_AUTH_TOKEN), to that host only. */
+  credential: GitCredential | null
   /** The git child's base environment (lib/process/child-env.ts). */
   env: Record<string, string>
   redactor: Redactor
   timeoutMs?: number
 }
 
-/** The environment that gives git a token without argv or the URL ever holding it. */
-export function gitAuthEnv (token: string | null): Record<string, string> {
+/**
+ * The environment that gives git a token without argv or the URL ever holding it. The header is configured
+ * for URLs of the credential's host only (`http.<scheme>://<host>/.extraHeader`), so a redirect to another
+ * host never carries it.
+ */
+export function gitAuthEnv (url: string, credential: GitCredential | null): Record<string, string> {
   const env: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0', // fail instead of asking for a password
     GIT_CONFIG_NOSYSTEM: '1'
   }
-  if (token === null) return env
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
-  return { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` }
+  if (credential === null) return env
+  const scheme = url.slice(0, url.indexOf(':')).toLowerCase()
+  const basic = Buffer.from(`x-access-token:${credential.token}`).toString('base64')
+  return { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${scheme}://${credential.host}/.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` }
 }
 
 /** The full SHA of refs/heads/<branch> in the remote repository, with `git ls-remote`. */
@@ -30,7 +36,7 @@ export async function resolveBranch (options: ResolveBranchOptions): Promise<str
   const stdout: string[] = []
   const stderr: string[] = []
   const result = await runProcess('git', ['ls-remote', '--exit-code', options.url, ref], {
-    env: { ...options.env, ...gitAuthEnv(options.token) },
+    env: { ...options.env, ...gitAuthEnv(options.url, options.credential) },
     signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     killGraceMs: 1_000,
     onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
@@ -45,7 +51,7 @@ export async function resolveBranch (options: ResolveBranchOptions): Promise<str
   if (result.code === 2) throw new BuildHookError('BH_GIT_REF_NOT_FOUND', `branch '${options.branch}' was not found in ${options.url}`)
   const text = options.redactor.redact(stderr.join('\n'))
   if (/Authentication failed|could not read Username|terminal prompts disabled|HTTP Basic: Access denied|401/.test(text)) {
-    throw new BuildHookError('BH_GIT_AUTH', `${options.url} requires authentication${options.token === null ? ' (set GIT_TOKEN)' : ' and refused GIT_TOKEN'}`)
+    throw new BuildHookError('BH_GIT_AUTH', `${options.url} requires authentication${options.credential === null ? ` (${TOKEN_HINT})` : ' and refused the project\'s Git token'}`)
   }
   const reason = [...text.split('\n').map(line => line.replace(/^fatal: /, '').trim()), `git exited with code ${String(result.code)}`].find(line => line !== '')!
   throw new BuildHookError('BH_GIT_UNREACHABLE', `cannot read ${options.url}: ${reason}`)

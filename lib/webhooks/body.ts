@@ -1,12 +1,42 @@
+import { HttpError } from '../api/error-schema.js'
 import { WebhookPayloadError } from './types.js'
 import { object } from './payload.js'
 
 /**
- * The payload of a delivery's raw body: JSON, or the `payload=<JSON>` form that GitHub and Gitea send
- * with the application/x-www-form-urlencoded content type.
+ * The media types a trigger's body may have. The hook reads such a body as raw bytes, checks its signature
+ * over exactly those bytes, and only then decodes it; any other type is refused before a byte is parsed.
+ */
+export const TRIGGER_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const
+
+export const UNSUPPORTED_MEDIA_TYPE = 'the body must be application/json or application/x-www-form-urlencoded (or empty)'
+
+/** A body in a charset this process cannot decode (415, as for an unknown media type). */
+export class UnsupportedCharsetError extends HttpError {
+  constructor (charset: string) {
+    super(415, `charset '${charset.slice(0, 40)}' is not supported`)
+    this.name = 'UnsupportedCharsetError'
+  }
+}
+
+/** The text of a verified body, decoded with the Content-Type's charset (UTF-8 when it names none). */
+export function bodyText (raw: Buffer, contentType: string | undefined): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]
+  if (charset === undefined || /^utf-?8$/i.test(charset)) return raw.toString('utf8')
+  let decoder: InstanceType<typeof TextDecoder>
+  try {
+    decoder = new TextDecoder(charset)
+  } catch {
+    throw new UnsupportedCharsetError(charset)
+  }
+  return decoder.decode(raw)
+}
+
+/**
+ * The payload of a delivery's verified raw body: JSON, or the `payload=<JSON>` form that GitHub and Gitea
+ * send with the application/x-www-form-urlencoded content type.
  */
 export function decodePayload (raw: Buffer, contentType: string | undefined): Record<string, unknown> {
-  let json = raw.toString('utf8')
+  let json = bodyText(raw, contentType)
   if (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true) {
     const payload = new URLSearchParams(json).get('payload')
     if (payload === null) throw new WebhookPayloadError('the form body has no payload field')

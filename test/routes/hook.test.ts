@@ -87,11 +87,12 @@ t.test('a branch the repository does not have answers 502 and records nothing', 
   t.equal(app.store.get(1), null)
 })
 
-t.test('a private repository: GIT_TOKEN reaches git and BuildKit, and never argv, logs, records or errors', async t => {
+t.test('a private repository: GIT_TOKEN reaches git and BuildKit for a host in GIT_TOKEN_HOSTS, and never argv, logs, records or errors', async t => {
   const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
+  const host = new URL(git.url).host
   let logged = ''
   const logStream = new Writable({ write (chunk, _encoding, callback) { logged += String(chunk); callback() } })
-  const { app, docker, env } = await ready(t, config({ url: git.url }), { GIT_TOKEN, LOG_LEVEL: 'debug' }, logStream)
+  const { app, docker, env } = await ready(t, config({ url: git.url }), { GIT_TOKEN, GIT_TOKEN_HOSTS: `github.com, ${host}`, LOG_LEVEL: 'debug' }, logStream)
   docker.control({ images: { 'registry.test/demo/web': { echoSecret: true } }, repositories: { [git.url]: { token: GIT_TOKEN } } })
   const res = await trigger(app)
   t.equal(res.statusCode, 202)
@@ -100,7 +101,7 @@ t.test('a private repository: GIT_TOKEN reaches git and BuildKit, and never argv
   const build = await finished(app, 1)
   t.equal(build.status, 'succeeded', build.error ?? '')
   const [call] = docker.builds()
-  t.same(call!.argv!.slice(-5), ['--secret', 'id=GIT_AUTH_TOKEN,env=GIT_AUTH_TOKEN', '-f', 'Dockerfile', `${git.url}#${git.heads.main}`])
+  t.same(call!.argv!.slice(-5), ['--secret', `id=GIT_AUTH_TOKEN.${host},env=GIT_AUTH_TOKEN`, '-f', 'Dockerfile', `${git.url}#${git.heads.main}`])
   t.same(call!.envKeys, ['DOCKER_CONFIG', 'GIT_AUTH_TOKEN', 'HOME', 'PATH'], 'the token travels in the environment, nothing else of the service does')
   const log = readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8')
   t.match(log, /\n\[demo\/web\] #\d+ 0\.044 token is \[redacted\]\n/, 'a step that prints the token is redacted in the build log')
@@ -111,16 +112,18 @@ t.test('a private repository: GIT_TOKEN reaches git and BuildKit, and never argv
   }
 })
 
-t.test('a private repository without GIT_TOKEN fails with what to do about it', async t => {
+t.test('a private repository without a token for its host fails with what to do about it', async t => {
   const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
-  const { app, docker } = await ready(t, config({ url: git.url }))
+  // GIT_TOKEN is set, but for github.com only (the default GIT_TOKEN_HOSTS): this host gets nothing.
+  const { app, docker } = await ready(t, config({ url: git.url }), { GIT_TOKEN })
   docker.control({ repositories: { [git.url]: { token: GIT_TOKEN } } })
   const resolve = await trigger(app)
   t.equal(resolve.statusCode, 502)
-  t.same(resolve.json().message, `${git.url} requires authentication (set GIT_TOKEN)`)
+  t.same(resolve.json().message, `${git.url} requires authentication (set [projects.code] token_env, or GIT_TOKEN with the host in GIT_TOKEN_HOSTS)`)
   t.equal((await trigger(app, { commit: git.heads.main })).statusCode, 202, 'with a commit, nothing needs resolving')
   const build = await finished(app, 1)
-  t.equal(build.error, `registry.test/demo/web: BuildKit could not fetch ${git.url}: authentication required (set GIT_TOKEN for a private repository)`)
+  t.equal(build.error, `registry.test/demo/web: BuildKit could not fetch ${git.url}: authentication required (set [projects.code] token_env, or GIT_TOKEN with the host in GIT_TOKEN_HOSTS)`)
+  t.same(git.authorizations.filter(value => value !== null), [], 'the token never reached this host')
 })
 
 t.test('the images of a project build concurrently', async t => {

@@ -10,9 +10,9 @@ function imageOf (imageToml: string, url: string) {
   return parseConfig(configToml([{ url, image: imageToml }]), 'test.toml').projects[0]!.images[0]!
 }
 
-function argv (imageToml: string, options: { gitAuth?: boolean, url?: string } = {}): string[] {
+function argv (imageToml: string, options: { gitAuthHost?: string, url?: string } = {}): string[] {
   const url = options.url ?? 'https://git.test/org/demo'
-  return buildArgv({ builder: 'build-hook', image: imageOf(imageToml, url), repositoryUrl: url, commit: COMMIT, metadataFile: METADATA, gitAuth: options.gitAuth ?? false })
+  return buildArgv({ builder: 'build-hook', image: imageOf(imageToml, url), repositoryUrl: url, commit: COMMIT, metadataFile: METADATA, gitAuthHost: options.gitAuthHost ?? null })
 }
 
 const COMMON = [
@@ -56,9 +56,9 @@ t.test('target, platforms and build args, in that order', async t => {
   ])
 })
 
-t.test('a private repository gets the token as a BuildKit secret read from the environment, never its value', async t => {
-  t.same(argv('location = "Dockerfile"\ntag = "latest"\ncache = "none"', { gitAuth: true }), [
-    ...COMMON, '--secret', 'id=GIT_AUTH_TOKEN,env=GIT_AUTH_TOKEN', '-f', 'Dockerfile', `https://git.test/org/demo.git#${COMMIT}`
+t.test('a private repository gets the token as a BuildKit secret for its own host, read from the environment, never its value', async t => {
+  t.same(argv('location = "Dockerfile"\ntag = "latest"\ncache = "none"', { gitAuthHost: 'git.test' }), [
+    ...COMMON, '--secret', 'id=GIT_AUTH_TOKEN.git.test,env=GIT_AUTH_TOKEN', '-f', 'Dockerfile', `https://git.test/org/demo.git#${COMMIT}`
   ])
 })
 

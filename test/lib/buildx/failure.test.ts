@@ -32,7 +32,7 @@ t.test('the registry unreachable', async t => {
 
 t.test('a private repository without credentials', async t => {
   t.equal(describeFailure(exit1, ["fatal: could not read Username for 'https://git.test': terminal prompts disabled"], context),
-    'BuildKit could not fetch https://git.test/org/demo: authentication required (set GIT_TOKEN for a private repository)')
+    'BuildKit could not fetch https://git.test/org/demo: authentication required (set [projects.code] token_env, or GIT_TOKEN with the host in GIT_TOKEN_HOSTS)')
 })
 
 t.test('a commit that is not in the repository', async t => {

@@ -7,7 +7,7 @@ import { startGitServer } from '../../fixtures/git-server.js'
 import { tempDir } from '../../helper.js'
 
 const TOKEN = 'glpat-0123456789abcdefghij'
-const base = (t: Parameters<typeof tempDir>[0]) => ({ env: { PATH: process.env.PATH!, HOME: tempDir(t) }, redactor: new Redactor([TOKEN]), token: null })
+const base = (t: Parameters<typeof tempDir>[0]) => ({ env: { PATH: process.env.PATH!, HOME: tempDir(t) }, redactor: new Redactor([TOKEN]), credential: null })
 
 t.test('resolves the head of each branch to its full SHA', async t => {
   const git = await startGitServer(t, tempDir(t))
@@ -22,22 +22,32 @@ t.test('a missing branch says which branch and where', async t => {
 
 t.test('a private repository takes the token as HTTP Basic credentials from the environment', async t => {
   const git = await startGitServer(t, tempDir(t), { token: TOKEN })
-  t.equal(await resolveBranch({ ...base(t), url: git.url, branch: 'main', token: TOKEN }), git.heads.main)
-  await t.rejects(resolveBranch({ ...base(t), url: git.url, branch: 'main' }), { code: 'BH_GIT_AUTH', message: `${git.url} requires authentication (set GIT_TOKEN)` })
-  const refused = await resolveBranch({ ...base(t), url: git.url, branch: 'main', token: 'wrong-token-value' }).catch((err: Error) => err)
-  t.match(refused, { code: 'BH_GIT_AUTH', message: `${git.url} requires authentication and refused GIT_TOKEN` })
+  const host = new URL(git.url).host
+  t.equal(await resolveBranch({ ...base(t), url: git.url, branch: 'main', credential: { host, token: TOKEN } }), git.heads.main)
+  await t.rejects(resolveBranch({ ...base(t), url: git.url, branch: 'main' }), { code: 'BH_GIT_AUTH', message: `${git.url} requires authentication (set [projects.code] token_env, or GIT_TOKEN with the host in GIT_TOKEN_HOSTS)` })
+  const refused = await resolveBranch({ ...base(t), url: git.url, branch: 'main', credential: { host, token: 'wrong-token-value' } }).catch((err: Error) => err)
+  t.match(refused, { code: 'BH_GIT_AUTH', message: `${git.url} requires authentication and refused the project's Git token` })
   t.notMatch(String((refused as Error).message), 'wrong-token-value')
+  const sent = git.authorizations.filter(value => value !== null).map(value => Buffer.from(value.replace(/^Basic /, ''), 'base64').toString())
+  t.same([...new Set(sent)], [`x-access-token:${TOKEN}`, 'x-access-token:wrong-token-value'], 'the server saw the token, then the wrong one, and nothing else')
 })
 
-t.test('the token lives in git config variables of the environment, never in argv or the URL', async t => {
-  t.same(gitAuthEnv(null), { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' })
-  t.same(gitAuthEnv(TOKEN), {
+t.test('the token lives in git config variables of the environment, for its own host only, never in argv or the URL', async t => {
+  t.same(gitAuthEnv('https://git.test/a', null), { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' })
+  t.same(gitAuthEnv('HTTPS://Git.Test:8443/a', { host: 'Git.Test:8443', token: TOKEN }), {
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_KEY_0: 'http.https://Git.Test:8443/.extraHeader',
     GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`
   })
+})
+
+t.test('a credential for another host is never sent, not even to a host that asks for one', async t => {
+  const git = await startGitServer(t, tempDir(t), { token: TOKEN })
+  await t.rejects(resolveBranch({ ...base(t), url: git.url, branch: 'main', credential: { host: '127.0.0.2:1', token: TOKEN } }), { code: 'BH_GIT_AUTH' })
+  t.ok(git.authorizations.length > 0, 'git asked the server')
+  t.same(git.authorizations.filter(value => value !== null), [], 'and sent no Authorization header')
 })
 
 t.test('an unreachable repository names the URL and git\'s reason', async t => {

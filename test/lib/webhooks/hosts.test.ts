@@ -10,7 +10,10 @@ import { hmacHex, safeEqual } from '../../../lib/webhooks/signature.js'
 import { interpretTrigger } from '../../../lib/webhooks/trigger-request.js'
 import { header, ZERO_SHA } from '../../../lib/webhooks/types.js'
 import { parseConfig } from '../../../lib/config/index.js'
+import { Redactor } from '../../../lib/secrets/redactor.js'
 import { configToml } from '../../helper.js'
+
+const NO_SECRETS = new Redactor([])
 
 const SHA = 'a'.repeat(40)
 
@@ -60,9 +63,9 @@ t.test('repository URLs compare by host and path, whatever their form', async t 
 
 t.test('a delivery without a body is read as an empty payload', async t => {
   const project = parseConfig(configToml(), 'test.toml').projects[0]!
-  t.throws(() => interpretTrigger({ 'x-github-event': 'push' }, undefined, project), { statusCode: 400, message: 'the body is not valid JSON' })
-  t.same(interpretTrigger({}, undefined, project), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
-  t.same(interpretTrigger({}, Buffer.alloc(0), project), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
+  t.throws(() => interpretTrigger({ 'x-github-event': 'push' }, undefined, project, NO_SECRETS), { statusCode: 400, message: 'the body is not valid JSON' })
+  t.same(interpretTrigger({}, undefined, project, NO_SECRETS), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
+  t.same(interpretTrigger({}, Buffer.alloc(0), project, NO_SECRETS), { action: 'build', trigger: { source: 'api', event: 'trigger' } })
 })
 
 t.test('a push that names no repository or no ref is ignored, saying so', async t => {
