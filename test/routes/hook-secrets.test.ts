@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
+import type { InjectOptions } from 'fastify'
 import { configToml, harness, TOKENS, writeConfig } from '../helper.js'
 import { deliver, HOST_REPOSITORY, pushPayload } from '../fixtures/webhooks/deliveries.js'
 
@@ -40,7 +41,7 @@ function assertNoSecret (t: Test, what: string, text: string): void {
 t.test('tokens in query strings, headers and bodies reach no log line and no answer', async t => {
   const { app: server, lines } = await app(t)
   const answers: string[] = []
-  const send = async (options: Parameters<typeof server.inject>[0]) => {
+  const send = async (options: InjectOptions) => {
     const res = await server.inject(options)
     answers.push(res.body)
     return res
