@@ -38,7 +38,7 @@ t.test('a minimal config gets every default filled in', async t => {
     projects: [{
       name: 'Demo',
       slug: 'demo',
-      code: { url: 'https://git.test/org/demo', branch: 'main' },
+      code: { url: 'https://git.test/org/demo', branch: 'main', tokenEnv: null },
       images: [{
         repository: 'demo/web',
         name: 'registry.test/demo/web',
@@ -268,7 +268,7 @@ t.test('code URLs must be https, or http on this machine only', async t => {
   reject('http://github.com/org/repo', insecure)
   reject('git@github.com:org/repo.git', 'must be an https URL of a git repository, e.g. https://github.com/org/repo')
   reject('ssh://git@github.com/org/repo', insecure)
-  reject('https://user:secret@github.com/org/repo', 'must not contain credentials: set GIT_TOKEN for private repositories')
+  reject('https://user:secret@github.com/org/repo', 'must not contain credentials: set [projects.code] token_env (or GIT_TOKEN) for private repositories')
   reject('https://github.com/org/repo#main', 'must not contain a query or a #fragment')
   reject('https://github.com', 'must include the repository path, e.g. https://github.com/org/repo')
   for (const url of ['http://localhost:3000/org/repo.git', 'http://127.0.0.1/repo', 'http://[::1]:8080/repo']) {
@@ -340,6 +340,7 @@ t.test('registry, builder, platforms, targets, build args and env names are chec
   ])
   t.same(problemsOf(MINIMAL_CONFIG + '[app.webhook]\nsecret_env = "MY-SECRET"\n'), ['app.webhook.secret_env: must be the name of an environment variable: [A-Za-z_][A-Za-z0-9_]*'])
   t.same(problemsOf(MINIMAL_CONFIG + '[projects.webhook]\nsecret_env = "1X"\n'), ['projects[0].webhook.secret_env: must be the name of an environment variable: [A-Za-z_][A-Za-z0-9_]*'])
+  t.same(problemsOf(edit('branch = "main"', 'branch = "main"\ntoken_env = "my token"')), ['projects[0].code.token_env: must be the name of an environment variable: [A-Za-z_][A-Za-z0-9_]*'])
   t.same(problemsOf(edit('tag = "latest"', 'tag = "latest"\nbuild_args = { A = 1 }')), ['projects[0].image[0].build_args.A: must be a string'])
 })
 
