@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { pino } from 'pino'
-import { REDACT_CENSOR, REDACT_PATHS } from '../../lib/log-redaction.js'
+import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from '../../lib/log-redaction.js'
+import { LogLineRedactor } from '../../lib/secrets/log-line-redactor.js'
+import { Redactor } from '../../lib/secrets/redactor.js'
 import { build, TOKENS } from '../helper.js'
 
 function capture (): { stream: Writable, text: () => string } {
@@ -44,4 +46,17 @@ t.test('no token reaches the service log, whatever the level and outcome of a re
   t.match(text, /handler saw headers/)
   t.match(text, /unauthorized: invalid authorization header/)
   for (const secret of [...TOKENS, 'wrong-secret-value']) t.notMatch(text, secret)
+})
+
+t.test('a request is logged by its path: the query string can hold anything', async t => {
+  const request = { method: 'GET', url: '/builds?access_token=abc&x=1', host: 'hook.test', ip: '127.0.0.1', socket: { remotePort: 4000 } }
+  t.same(serializeRequest(request), { method: 'GET', url: '/builds', host: 'hook.test', remoteAddress: '127.0.0.1', remotePort: 4000 })
+  t.same(serializeRequest({ method: 'POST', url: '/demo', socket: null }), { method: 'POST', url: '/demo', host: undefined, remoteAddress: undefined, remotePort: undefined })
+})
+
+t.test('the log line redactor knows the environment\'s secrets before the config, and every secret after', async t => {
+  const redactor = new LogLineRedactor({ BEARER_TOKENS: 'bearer-one-value, bearer-two-value', GITHUB_TOKEN: 'github-token-value' })
+  t.equal(redactor.redact('bearer-two-value github-token-value webhook-secret-value'), '[redacted] [redacted] webhook-secret-value')
+  redactor.use(new Redactor(['webhook-secret-value']))
+  t.equal(redactor.redact('webhook-secret-value'), '[redacted]')
 })

@@ -75,3 +75,12 @@ t.test('a push that names no repository or no ref is ignored, saying so', async 
   t.same(decide({ ...base, updates: [], repositoryUrls: [] }, project), { action: 'ignored', reason: `the push is for an unnamed repository, not ${project.code.url}` })
   t.same(decide({ ...base, updates: [], repositoryUrls: [project.code.url] }, project), { action: 'ignored', reason: 'push to no ref, not refs/heads/main' })
 })
+
+t.test('a verified body is decoded in the charset its Content-Type names', async t => {
+  const json = '{"name":"zoë"}'
+  t.same(decodePayload(Buffer.from(json), 'application/json; charset=UTF-8'), { name: 'zoë' })
+  t.same(decodePayload(Buffer.from(json), 'application/json; charset="utf8"'), { name: 'zoë' })
+  t.same(decodePayload(Buffer.from(json, 'latin1'), 'application/json; charset=iso-8859-1'), { name: 'zoë' })
+  t.same(decodePayload(Buffer.from(json, 'utf16le'), 'application/json;charset=utf-16le'), { name: 'zoë' })
+  t.throws(() => decodePayload(Buffer.from(json), 'application/json; charset=klingon'), { statusCode: 415, message: "charset 'klingon' is not supported" })
+})
