@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, TOKENS } from '../helper.js'
+import { createHmac } from 'node:crypto'
+import { build, configToml, TOKENS, writeConfig } from '../helper.js'
 
 /** A bearer-protected route and an open one, declared the way every route of the service is. */
 function testRoutes (app: FastifyInstance): void {
@@ -151,4 +152,19 @@ t.test("a webhook route's own preValidation hooks run after the signature check;
   const bearer = await app.inject({ method: 'POST', url: '/test-hooks/demo', headers: { authorization: `Bearer ${TOKENS[0]}` } })
   t.equal(bearer.statusCode, 200)
   t.same(seen, ['own hook'])
+})
+
+t.test('a webhook route whose body a parser turned into something else is never verified, even with the right signature', async t => {
+  const app = await build(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo', extra: '[projects.webhook]\nsecret_env = "DEMO_SECRET"\n' }])), DEMO_SECRET: 'demo-secret-value' }, {}, app => {
+    // Fastify's own text/plain parser hands the route a string: no signature check may run over anything but bytes.
+    app.register(async (child) => {
+      child.post('/parsed-hooks/:slug', { config: { auth: 'webhook' } }, async () => ({ ok: true }))
+    })
+  })
+  const sign = (body: string) => `sha256=${createHmac('sha256', 'demo-secret-value').update(body).digest('hex')}`
+  for (const signed of ['unsigned text', '']) { // signed as the text, or as the empty body that a string is not
+    const res = await app.inject({ method: 'POST', url: '/parsed-hooks/demo', headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign(signed), 'content-type': 'text/plain' }, payload: 'unsigned text' })
+    t.equal(res.statusCode, 401, `signed as '${signed}'`)
+    t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'invalid webhook signature' })
+  }
 })
