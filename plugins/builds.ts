@@ -46,15 +46,18 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     interrupt: (id, reason) => scheduler.interrupt(id, reason)
   })
 
-  // What a process that died left behind: running builds run again (or fail on their last attempt), and
-  // each project keeps only its newest queued build.
   await clearTmpDir(env.DATA_DIR)
-  const recovery = store.recover(MAX_ATTEMPTS)
-  if (recovery.requeued.length + recovery.failed.length + recovery.superseded.length > 0) {
-    fastify.log.warn(recovery, 'Recovered builds left by a previous process.')
-  }
   fastify.decorate('builds', queue)
   fastify.decorate('scheduler', scheduler)
-  fastify.addHook('onReady', async () => scheduler.poke())
+  // What a process that died left behind: running builds run again (or fail on their last attempt), and
+  // each project keeps only its newest queued build. In onReady, once every plugin (metrics) listens to
+  // the store's events, and before the listener opens.
+  fastify.addHook('onReady', async () => {
+    const recovery = store.recover(MAX_ATTEMPTS)
+    if (recovery.requeued.length + recovery.failed.length + recovery.superseded.length > 0) {
+      fastify.log.warn(recovery, 'Recovered builds left by a previous process.')
+    }
+    scheduler.poke()
+  })
   fastify.addHook('onClose', async () => scheduler.shutdown(options.shutdownGraceMs ?? settings.builder.shutdownGraceSeconds * 1000))
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })
