@@ -59,5 +59,13 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     }
     scheduler.poke()
   })
-  fastify.addHook('onClose', async () => scheduler.shutdown(options.shutdownGraceMs ?? settings.builder.shutdownGraceSeconds * 1000))
+  // The grace period starts in preClose: the server waits for open responses (log followers) before any
+  // onClose runs, so a follower would otherwise hold the builds' shutdown back until the forced exit.
+  const graceMs = options.shutdownGraceMs ?? settings.builder.shutdownGraceSeconds * 1000
+  let stopping: Promise<void> | undefined
+  fastify.addHook('preClose', async () => {
+    stopping = scheduler.shutdown(graceMs)
+    buildx.logs.shutDown({ graceMs })
+  })
+  fastify.addHook('onClose', async () => stopping ?? scheduler.shutdown(graceMs))
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })

@@ -1,43 +1,9 @@
 import path from 'node:path'
-import t, { type Test } from 'tap'
-import { BuildStore } from '../lib/store/build-store.js'
+import t from 'tap'
 import type { BuildRecord } from '../lib/builds/record.js'
 import { FakeDocker } from './fixtures/docker.js'
 import { configToml, eventually, serverEnv, tempDir, writeConfig } from './helper.js'
-import { runTs, type RunningProcess } from './process.js'
-
-const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
-const TOKEN = 'server-test-token'
-const commit = (n: number) => n.toString(16).padStart(40, '0')
-
-async function start (t: Test, env: Record<string, string | undefined>): Promise<{ server: RunningProcess, base: string }> {
-  const server = runTs(t, 'server.ts', [], env)
-  const [, base] = await server.waitFor(LISTENING)
-  await server.waitFor(/The builder is ready\./)
-  return { server, base: base! }
-}
-
-async function trigger (base: string, slug: string, sha: string): Promise<number> {
-  const res = await fetch(`${base}/${slug}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ commit: sha }) })
-  if (res.status !== 202) throw new Error(`trigger ${slug}: ${res.status} ${await res.text()}`)
-  return ((await res.json()) as { id: number }).id
-}
-
-/** The store as another process sees it (SQLite in WAL mode serves several). */
-function storeOf (t: Test, dataDir: string): BuildStore {
-  const store = new BuildStore(dataDir)
-  t.teardown(() => store.close())
-  return store
-}
-
-/** Orphans of a killed server (docker runs in its own process group) are the test's to end. */
-function killLeftovers (t: Test, docker: FakeDocker): void {
-  t.teardown(() => {
-    for (const { pid } of docker.calls()) {
-      try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
-    }
-  })
-}
+import { commit, killLeftovers, start, storeOf, trigger } from './server-process.js'
 
 t.test('SIGKILL mid-build: a new process on the same DATA_DIR runs that build again and every queued one', async t => {
   const config = writeConfig(t, configToml([{ slug: 'p1' }, { slug: 'p2' }, { slug: 'p3' }], 'max_concurrent_builds = 1'))
