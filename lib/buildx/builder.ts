@@ -33,6 +33,8 @@ export interface BuilderOptions {
 }
 
 const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 }
+/** How long an interrupted builder command (ls, create, inspect) gets before SIGKILL. */
+export const BUILDER_KILL_GRACE_MS = 2_000
 
 class AttemptFailed extends Error {}
 
@@ -156,7 +158,7 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     const result: ProcessResult = await runProcess('docker', args, {
       env: this.#options.env,
       signal,
-      killGraceMs: 2_000,
+      killGraceMs: BUILDER_KILL_GRACE_MS,
       onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
     })
     this.#options.log.debug({ args, code: result.code }, 'docker finished.')
