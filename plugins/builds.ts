@@ -6,6 +6,7 @@ import { Scheduler } from '../lib/builds/scheduler.js'
 import { gitToken } from '../lib/env.js'
 import { resolveBranch } from '../lib/git/ls-remote.js'
 import { childEnv } from '../lib/process/child-env.js'
+import { endLeftovers } from '../lib/process/process-groups.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,6 +22,9 @@ export interface BuildsPluginOptions {
 
 /** A build that was running when the process died is run again, up to this many attempts in all. */
 export const MAX_ATTEMPTS = 3
+
+/** How long docker left running by a killed process gets to stop after SIGINT (buildx takes milliseconds); within the plugin timeout. */
+export const LEFTOVER_GRACE_MS = 3_000
 
 // Routes record builds through `builds`; the scheduler runs them on the builder from the store.
 export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, options) {
@@ -47,12 +51,17 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   })
 
   await clearTmpDir(env.DATA_DIR)
+  // Taken before this process spawns anything (the builder starts in onReady): all of these are a dead process's.
+  const leftovers = fastify.processGroups.list()
   fastify.decorate('builds', queue)
   fastify.decorate('scheduler', scheduler)
-  // What a process that died left behind: running builds run again (or fail on their last attempt), and
-  // each project keeps only its newest queued build. In onReady, once every plugin (metrics) listens to
-  // the store's events, and before the listener opens.
+  // What a process that died left behind: its docker children are ended first (a stale build must not push
+  // a tag after its rerun), then running builds run again (or fail on their last attempt), and each project
+  // keeps only its newest queued build. In onReady, once every plugin (metrics) listens to the store's
+  // events, and before the listener opens.
   fastify.addHook('onReady', async () => {
+    await endLeftovers(leftovers, { graceMs: LEFTOVER_GRACE_MS, log: fastify.log.child({ component: 'leftovers' }) })
+    for (const group of leftovers) fastify.processGroups.remove(group.pgid, group.startTime)
     const recovery = store.recover(MAX_ATTEMPTS)
     if (recovery.requeued.length + recovery.failed.length + recovery.superseded.length > 0) {
       fastify.log.warn(recovery, 'Recovered builds left by a previous process.')

@@ -1,6 +1,8 @@
 import path from 'node:path'
 import t from 'tap'
 import type { BuildRecord } from '../lib/builds/record.js'
+import { isRunning, readProcStat } from '../lib/process/proc-stat.js'
+import { ProcessGroupStore } from '../lib/store/process-group-store.js'
 import { FakeDocker } from './fixtures/docker.js'
 import { configToml, eventually, serverEnv, tempDir, writeConfig } from './helper.js'
 import { commit, killLeftovers, start, storeOf, trigger } from './server-process.js'
@@ -56,4 +58,38 @@ t.test('SIGTERM: a build that ends within the grace period succeeds, one that do
   t.match(store.get(slow), { status: 'cancelled', error: 'cancelled: the service shut down' })
   t.match(store.get(queued), { status: 'queued' }, 'for the next start')
   t.equal(docker.builds().length, 2, 'the queued build did not start during shutdown')
+})
+
+t.test('a docker child that outlived a SIGKILLed hook is ended on the next start, before its build runs again', async t => {
+  const config = writeConfig(t, configToml([{ slug: 'p1' }]))
+  const env = await serverEnv(t, { CONFIG_PATH: config })
+  const docker = new FakeDocker(env.DOCKER_CONFIG!)
+  killLeftovers(t, docker)
+  docker.control({ images: { 'registry.test/p1/web': { hang: true } } })
+
+  const first = await start(t, env)
+  const id = await trigger(first.base, 'p1', commit(1))
+  const plugin = await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'p1 to be building')
+  const cli = docker.builds()[0]!
+  first.server.child.kill('SIGKILL')
+  await first.server.exited
+  t.ok(isRunning(cli.pid) && isRunning(plugin.pid), 'docker and its buildx plugin live on, in a group of their own')
+  const store = storeOf(t, env.DATA_DIR!)
+  const groups = new ProcessGroupStore(store.db)
+  t.match(groups.list(), [{ pgid: cli.pid, buildId: id, command: 'docker buildx build', startTime: readProcStat(cli.pid)!.startTime }], 'its group was recorded')
+
+  docker.control({})
+  const second = await start(t, env)
+  const build = await eventually(() => { const b = store.get(id)!; return b.status === 'succeeded' ? b : undefined }, 'the build to run again and succeed')
+  t.equal(build.attempt, 2)
+  t.notOk(isRunning(cli.pid) || isRunning(plugin.pid), 'the old docker is gone')
+  const interrupted = docker.calls().find(call => call.event === 'interrupted' && call.pid === plugin.pid)
+  const rerun = docker.calls().filter(call => call.event === 'started').at(-1)!
+  t.ok(interrupted !== undefined && interrupted.time! <= rerun.time!, 'the old build was interrupted before the rerun started')
+  const log = second.server.stdout()
+  t.match(log, new RegExp(`"pgid":${cli.pid},"buildId":${id},"command":"docker buildx build","outcome":"interrupted","msg":"Ended a docker process group left running by a previous process\\."`))
+  t.ok(log.indexOf('left running by a previous process') < log.indexOf('"msg":"Build started."'), 'ended before the build started again')
+  t.same(groups.list(), [], 'the records of children that exited are cleared')
+  second.server.child.kill('SIGTERM')
+  t.same(await second.server.exited, { code: 0, signal: null })
 })

@@ -1,6 +1,7 @@
 import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
+import { recordGroups, type GroupRecords } from '../process/process-groups.js'
 import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
 import { BuildLog, buildLogPath } from './build-log.js'
@@ -34,6 +35,8 @@ export interface BuildRunnerOptions {
   dataDir: string
   redactor: Redactor
   killGraceMs?: number
+  /** Where each docker child's process group is recorded while it runs (ended at the next start if left). */
+  groups?: GroupRecords
   maxLogBytes?: number
   /** A build found BuildKit unreachable. */
   onBuilderUnavailable?: (reason: string) => void
@@ -56,6 +59,7 @@ export class BuildRunner {
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
     const env = options.gitToken === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: options.gitToken }
+    const groups = options.groups === undefined ? undefined : recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
@@ -67,6 +71,7 @@ export class BuildRunner {
           env,
           signal,
           killGraceMs: options.killGraceMs,
+          groups,
           onLine: line => {
             const written = buildLog.write(image.repository, line)
             if (written !== null) log.debug({ image: image.repository }, written)

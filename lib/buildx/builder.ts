@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BuilderSettings } from '../config/index.js'
-import { runProcess, type ProcessResult } from '../process/run-process.js'
+import { runProcess, type GroupTracker, type ProcessResult } from '../process/run-process.js'
 import type { Log } from '../log.js'
 import { describeFailure } from './failure.js'
 import { builderMatches, createArgv, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
@@ -30,6 +30,8 @@ export interface BuilderOptions {
   /** An unreachable BuildKit makes `inspect --bootstrap` wait ~20 s; give up on one attempt after this. */
   attemptTimeoutMs?: number
   random?: () => number
+  /** Records each docker child's process group while it runs. */
+  groups?: GroupTracker
 }
 
 const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 }
@@ -159,6 +161,7 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
       env: this.#options.env,
       signal,
       killGraceMs: BUILDER_KILL_GRACE_MS,
+      groups: this.#options.groups,
       onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
     })
     this.#options.log.debug({ args, code: result.code }, 'docker finished.')
