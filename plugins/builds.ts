@@ -76,5 +76,6 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     stopping = scheduler.shutdown(graceMs)
     buildx.logs.shutDown({ graceMs })
   })
-  fastify.addHook('onClose', async () => stopping ?? scheduler.shutdown(graceMs))
+  // (No preClose ran only when close came before ready: then no build ever started.)
+  fastify.addHook('onClose', async () => stopping)
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })

@@ -36,7 +36,7 @@ export interface BuildRunnerOptions {
   redactor: Redactor
   killGraceMs?: number
   /** Where each docker child's process group is recorded while it runs (ended at the next start if left). */
-  groups?: GroupRecords
+  groups: GroupRecords
   maxLogBytes?: number
   /** A build found BuildKit unreachable. */
   onBuilderUnavailable?: (reason: string) => void
@@ -59,7 +59,7 @@ export class BuildRunner {
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
     const env = options.gitToken === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: options.gitToken }
-    const groups = options.groups === undefined ? undefined : recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
+    const groups = recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
