@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The build-hook image: Node LTS, production dependencies only, the docker CLI and its buildx plugin
-# from their official images, git, a non-root user. Probes come from Kubernetes (no HEALTHCHECK).
+# from their official images, git, tini, a non-root user. Probes come from Kubernetes (no HEALTHCHECK).
 
 FROM docker:28.2-cli AS docker-cli
 FROM docker/buildx-bin:0.28.0 AS buildx
@@ -20,7 +20,7 @@ COPY routes ./routes
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates tini && rm -rf /var/lib/apt/lists/* \
   && useradd --uid 10001 --user-group --create-home --home-dir /home/build-hook build-hook
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker
 COPY --from=buildx /buildx /usr/local/libexec/docker/cli-plugins/docker-buildx
@@ -37,5 +37,7 @@ ENV NODE_ENV=production \
     DOCKER_CONFIG=/home/build-hook/.docker
 USER 10001:10001
 EXPOSE 3000
-# node directly, not npm, so that SIGTERM reaches the server.
+# The hook is not PID 1: tini is, and reaps orphans (a docker child whose parent died) and forwards
+# SIGTERM to the server. node directly, not npm, so that the signal reaches the server.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/server.js"]

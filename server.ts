@@ -2,10 +2,8 @@ import { setTimeout } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { BuildHookError } from './lib/errors.js'
-
-// A shutdown still waiting this long after the drain and the running builds' grace period (on requests,
-// then on onClose hooks) is forced.
-const SHUTDOWN_TIMEOUT_MS = 10_000
+import { DEFAULT_KILL_GRACE_MS } from './lib/process/run-process.js'
+import { forcedExitDelayMs } from './lib/shutdown.js'
 
 const app = buildApp({ env: process.env })
 
@@ -14,14 +12,16 @@ const app = buildApp({ env: process.env })
 async function startupFailed (err: Error): Promise<never> {
   app.log.fatal(err instanceof BuildHookError ? { code: err.code } : { err }, 'Start-up failed.')
   process.stderr.write(`build-hook: ${err.message}\n`)
-  await Promise.race([app.close(), setTimeout(SHUTDOWN_TIMEOUT_MS)]).catch(() => {})
+  await Promise.race([app.close(), setTimeout(forcedExitDelayMs({ drainSeconds: 0, graceSeconds: 0, killGraceMs: DEFAULT_KILL_GRACE_MS }))]).catch(() => {})
   process.exit(1)
 }
 
 await app.ready().then(() => {}, startupFailed)
 
 closeWithGrace({
-  delay: (app.env.SHUTDOWN_DRAIN_SECONDS + app.settings.builder.shutdownGraceSeconds) * 1000 + SHUTDOWN_TIMEOUT_MS,
+  // Strictly after the drain, the grace period and the kill grace of the builds' docker children (the
+  // buildx plugin keeps run-process's default): a forced exit must never beat the SIGKILL it waits for.
+  delay: forcedExitDelayMs({ drainSeconds: app.env.SHUTDOWN_DRAIN_SECONDS, graceSeconds: app.settings.builder.shutdownGraceSeconds, killGraceMs: DEFAULT_KILL_GRACE_MS }),
   onSecondSignal: (signal) => app.log.error({ signal }, 'Second signal: exiting now.'),
   /* c8 ignore next -- needs a close that hangs for the whole timeout */
   onTimeout: (delay) => app.log.error({ delay }, 'Shutdown timed out: exiting now.')

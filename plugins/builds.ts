@@ -5,6 +5,7 @@ import { clearTmpDir } from '../lib/builds/tmp-dir.js'
 import { Scheduler } from '../lib/builds/scheduler.js'
 import { resolveBranch } from '../lib/git/ls-remote.js'
 import { childEnv } from '../lib/process/child-env.js'
+import { endLeftovers } from '../lib/process/process-groups.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,6 +21,9 @@ export interface BuildsPluginOptions {
 
 /** A build that was running when the process died is run again, up to this many attempts in all. */
 export const MAX_ATTEMPTS = 3
+
+/** How long docker left running by a killed process gets to stop after SIGINT (buildx takes milliseconds); within the plugin timeout. */
+export const LEFTOVER_GRACE_MS = 3_000
 
 // Routes record builds through `builds`; the scheduler runs them on the builder from the store.
 export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, options) {
@@ -45,15 +49,32 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     interrupt: (id, reason) => scheduler.interrupt(id, reason)
   })
 
-  // What a process that died left behind: running builds run again (or fail on their last attempt), and
-  // each project keeps only its newest queued build.
   await clearTmpDir(env.DATA_DIR)
-  const recovery = store.recover(MAX_ATTEMPTS)
-  if (recovery.requeued.length + recovery.failed.length + recovery.superseded.length > 0) {
-    fastify.log.warn(recovery, 'Recovered builds left by a previous process.')
-  }
+  // Taken before this process spawns anything (the builder starts in onReady): all of these are a dead process's.
+  const leftovers = fastify.processGroups.list()
   fastify.decorate('builds', queue)
   fastify.decorate('scheduler', scheduler)
-  fastify.addHook('onReady', async () => scheduler.poke())
-  fastify.addHook('onClose', async () => scheduler.shutdown(options.shutdownGraceMs ?? settings.builder.shutdownGraceSeconds * 1000))
+  // What a process that died left behind: its docker children are ended first (a stale build must not push
+  // a tag after its rerun), then running builds run again (or fail on their last attempt), and each project
+  // keeps only its newest queued build. In onReady, once every plugin (metrics) listens to the store's
+  // events, and before the listener opens.
+  fastify.addHook('onReady', async () => {
+    await endLeftovers(leftovers, { graceMs: LEFTOVER_GRACE_MS, log: fastify.log.child({ component: 'leftovers' }) })
+    for (const group of leftovers) fastify.processGroups.remove(group.pgid, group.startTime)
+    const recovery = store.recover(MAX_ATTEMPTS)
+    if (recovery.requeued.length + recovery.failed.length + recovery.superseded.length > 0) {
+      fastify.log.warn(recovery, 'Recovered builds left by a previous process.')
+    }
+    scheduler.poke()
+  })
+  // The grace period starts in preClose: the server waits for open responses (log followers) before any
+  // onClose runs, so a follower would otherwise hold the builds' shutdown back until the forced exit.
+  const graceMs = options.shutdownGraceMs ?? settings.builder.shutdownGraceSeconds * 1000
+  let stopping: Promise<void> | undefined
+  fastify.addHook('preClose', async () => {
+    stopping = scheduler.shutdown(graceMs)
+    buildx.logs.shutDown({ graceMs })
+  })
+  // (No preClose ran only when close came before ready: then no build ever started.)
+  fastify.addHook('onClose', async () => stopping)
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })

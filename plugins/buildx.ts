@@ -3,6 +3,7 @@ import { Builder, type BuilderState } from '../lib/buildx/builder.js'
 import { BuildRunner } from '../lib/builds/build-runner.js'
 import { LiveLogs } from '../lib/builds/live-logs.js'
 import { childEnv } from '../lib/process/child-env.js'
+import { recordGroups } from '../lib/process/process-groups.js'
 
 export interface Buildx {
   builder: Builder
@@ -30,7 +31,8 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
   const { builder: settings } = fastify.settings
   const env = childEnv(fastify.env)
   const log = fastify.log.child({ component: 'buildx' })
-  const builder = new Builder({ settings, env, log, retry: options.retry })
+  const groups = fastify.processGroups
+  const builder = new Builder({ settings, env, log, retry: options.retry, groups: recordGroups(groups, { buildId: null, command: 'docker buildx (builder)' }) })
   const logs = new LiveLogs()
   const runner = new BuildRunner({
     live: logs,
@@ -42,6 +44,7 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     dataDir: fastify.env.DATA_DIR,
     redactor: fastify.redactor,
     killGraceMs: options.killGraceMs,
+    groups,
     onBuilderUnavailable: reason => builder.reportUnavailable(reason),
     deployer: fastify.kube
   })

@@ -118,13 +118,18 @@ t.test('the mTLS component mounts the client certificates where the documented c
   for (const file of ['ca.pem', 'cert.pem', 'key.pem']) t.match(component, `"${mount}/${file}"`)
 })
 
-t.test('the Dockerfile: Node LTS, non-root, node dist/server.js, no HEALTHCHECK; .dockerignore keeps the context small', async t => {
+t.test('the Dockerfile: Node LTS, non-root, tini then node dist/server.js, no HEALTHCHECK; .dockerignore keeps the context small', async t => {
   const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
   const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map(match => match[1]!)
   t.match(from.at(-1), /^node:(20|22|24)-\w+-slim$/, 'the final stage is a slim Node LTS image')
   t.ok(from.includes('docker:28.2-cli') && from.includes('docker/buildx-bin:0.28.0'), 'the CLI and buildx from their official images')
   t.match(dockerfile, /^USER 10001:10001$/m)
   t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
+  // The hook is not PID 1: an init reaps orphans (docker children outliving their parent) and forwards signals.
+  t.match(dockerfile, /apt-get install .*\btini\b/, 'tini from Debian')
+  t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m)
+  t.equal(dockerfile.match(/^(ENTRYPOINT|CMD) /gm)!.length, 2, 'one ENTRYPOINT, one CMD')
+  t.equal(container.command, undefined, "the Deployment keeps the image's ENTRYPOINT (tini)")
   t.notMatch(dockerfile, /^HEALTHCHECK/m)
   t.match(dockerfile, /npm prune --omit=dev/)
   t.match(dockerfile, /apt-get install .*\bgit\b/)

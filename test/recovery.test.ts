@@ -1,43 +1,11 @@
 import path from 'node:path'
-import t, { type Test } from 'tap'
-import { BuildStore } from '../lib/store/build-store.js'
+import t from 'tap'
 import type { BuildRecord } from '../lib/builds/record.js'
+import { isRunning, readProcStat } from '../lib/process/proc-stat.js'
+import { ProcessGroupStore } from '../lib/store/process-group-store.js'
 import { FakeDocker } from './fixtures/docker.js'
 import { configToml, eventually, serverEnv, tempDir, writeConfig } from './helper.js'
-import { runTs, type RunningProcess } from './process.js'
-
-const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
-const TOKEN = 'server-test-token'
-const commit = (n: number) => n.toString(16).padStart(40, '0')
-
-async function start (t: Test, env: Record<string, string | undefined>): Promise<{ server: RunningProcess, base: string }> {
-  const server = runTs(t, 'server.ts', [], env)
-  const [, base] = await server.waitFor(LISTENING)
-  await server.waitFor(/The builder is ready\./)
-  return { server, base: base! }
-}
-
-async function trigger (base: string, slug: string, sha: string): Promise<number> {
-  const res = await fetch(`${base}/${slug}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ commit: sha }) })
-  if (res.status !== 202) throw new Error(`trigger ${slug}: ${res.status} ${await res.text()}`)
-  return ((await res.json()) as { id: number }).id
-}
-
-/** The store as another process sees it (SQLite in WAL mode serves several). */
-function storeOf (t: Test, dataDir: string): BuildStore {
-  const store = new BuildStore(dataDir)
-  t.teardown(() => store.close())
-  return store
-}
-
-/** Orphans of a killed server (docker runs in its own process group) are the test's to end. */
-function killLeftovers (t: Test, docker: FakeDocker): void {
-  t.teardown(() => {
-    for (const { pid } of docker.calls()) {
-      try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
-    }
-  })
-}
+import { commit, killLeftovers, start, storeOf, trigger } from './server-process.js'
 
 t.test('SIGKILL mid-build: a new process on the same DATA_DIR runs that build again and every queued one', async t => {
   const config = writeConfig(t, configToml([{ slug: 'p1' }, { slug: 'p2' }, { slug: 'p3' }], 'max_concurrent_builds = 1'))
@@ -90,4 +58,38 @@ t.test('SIGTERM: a build that ends within the grace period succeeds, one that do
   t.match(store.get(slow), { status: 'cancelled', error: 'cancelled: the service shut down' })
   t.match(store.get(queued), { status: 'queued' }, 'for the next start')
   t.equal(docker.builds().length, 2, 'the queued build did not start during shutdown')
+})
+
+t.test('a docker child that outlived a SIGKILLed hook is ended on the next start, before its build runs again', async t => {
+  const config = writeConfig(t, configToml([{ slug: 'p1' }]))
+  const env = await serverEnv(t, { CONFIG_PATH: config })
+  const docker = new FakeDocker(env.DOCKER_CONFIG!)
+  killLeftovers(t, docker)
+  docker.control({ images: { 'registry.test/p1/web': { hang: true } } })
+
+  const first = await start(t, env)
+  const id = await trigger(first.base, 'p1', commit(1))
+  const plugin = await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'p1 to be building')
+  const cli = docker.builds()[0]!
+  first.server.child.kill('SIGKILL')
+  await first.server.exited
+  t.ok(isRunning(cli.pid) && isRunning(plugin.pid), 'docker and its buildx plugin live on, in a group of their own')
+  const store = storeOf(t, env.DATA_DIR!)
+  const groups = new ProcessGroupStore(store.db)
+  t.match(groups.list(), [{ pgid: cli.pid, buildId: id, command: 'docker buildx build', startTime: readProcStat(cli.pid)!.startTime }], 'its group was recorded')
+
+  docker.control({})
+  const second = await start(t, env)
+  const build = await eventually(() => { const b = store.get(id)!; return b.status === 'succeeded' ? b : undefined }, 'the build to run again and succeed')
+  t.equal(build.attempt, 2)
+  t.notOk(isRunning(cli.pid) || isRunning(plugin.pid), 'the old docker is gone')
+  const interrupted = docker.calls().find(call => call.event === 'interrupted' && call.pid === plugin.pid)
+  const rerun = docker.calls().filter(call => call.event === 'started').at(-1)!
+  t.ok(interrupted !== undefined && interrupted.time! <= rerun.time!, 'the old build was interrupted before the rerun started')
+  const log = second.server.stdout()
+  t.match(log, new RegExp(`"pgid":${cli.pid},"buildId":${id},"command":"docker buildx build","outcome":"interrupted","msg":"Ended a docker process group left running by a previous process\\."`))
+  t.ok(log.indexOf('left running by a previous process') < log.indexOf('"msg":"Build started."'), 'ended before the build started again')
+  t.same(groups.list(), [], 'the records of children that exited are cleared')
+  second.server.child.kill('SIGTERM')
+  t.same(await second.server.exited, { code: 0, signal: null })
 })

@@ -1,6 +1,7 @@
 import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
+import { recordGroups, type GroupRecords } from '../process/process-groups.js'
 import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
 import type { GitCredential } from '../git/credentials.js'
@@ -38,6 +39,8 @@ export interface BuildRunnerOptions {
   dataDir: string
   redactor: Redactor
   killGraceMs?: number
+  /** Where each docker child's process group is recorded while it runs (ended at the next start if left). */
+  groups: GroupRecords
   maxLogBytes?: number
   /** A build found BuildKit unreachable. */
   onBuilderUnavailable?: (reason: string) => void
@@ -61,6 +64,7 @@ export class BuildRunner {
     options.live?.open(build.id, buildLog)
     const credential = options.gitCredentials.get(project.slug) ?? null
     const env = credential === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: credential.token }
+    const groups = recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
@@ -72,6 +76,7 @@ export class BuildRunner {
           env,
           signal,
           killGraceMs: options.killGraceMs,
+          groups,
           onLine: line => {
             const written = buildLog.write(image.repository, line)
             if (written !== null) log.debug({ image: image.repository }, written)

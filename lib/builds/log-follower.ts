@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import type { BuildStore, FinalEvent } from '../store/build-store.js'
 import type { BuildLog } from './build-log.js'
-import type { LiveLogs } from './live-logs.js'
+import type { Closing, LiveLogs } from './live-logs.js'
 import { FINAL_STATUSES } from './record.js'
 
 export interface FollowOptions {
@@ -46,11 +46,26 @@ export function followLog (options: FollowOptions): Readable {
     const offset = log.flushed
     let pending: string[] | null = []
     let ended = false
+    let last: string | undefined
     const onChunk = (chunk: string): void => { if (pending === null) out.write(chunk); else pending.push(chunk) }
-    const onEnd = (): void => { if (pending === null) out.end(); else ended = true }
+    const onEnd = (note?: string): void => {
+      last = note
+      if (pending === null) out.end(last)
+      else ended = true
+    }
+    const onClosing = (closing: Closing): void => {
+      stopFollowing()
+      onEnd(closingLine(`this log ends here; build ${id} ${closing.graceMs > 0 ? `goes on for up to ${Math.ceil(closing.graceMs / 1000)} s and is then cancelled` : 'is being cancelled'} (GET /builds/${id} has its outcome)`))
+    }
+    const stopFollowing = (): void => {
+      log.off('chunk', onChunk)
+      log.off('end', onEnd)
+      live.off('closing', onClosing)
+    }
     log.on('chunk', onChunk)
     log.once('end', onEnd)
-    cleanups.push(() => { log.off('chunk', onChunk); log.off('end', onEnd) })
+    live.once('closing', onClosing)
+    cleanups.push(stopFollowing)
     // The writer created the file, so what it flushed is there to read.
     const before = offset === 0 ? null : createReadStream(options.file, { start: 0, end: offset - 1 })
     void new Promise<void>(resolve => {
@@ -60,8 +75,9 @@ export function followLog (options: FollowOptions): Readable {
     }).then(() => {
       for (const chunk of pending!) out.write(chunk)
       pending = null
-      if (ended) out.end()
+      if (ended) out.end(last)
     })
+    if (live.closing !== null) onClosing(live.closing)
   }
 
   const current = live.get(id)
@@ -85,12 +101,27 @@ export function followLog (options: FollowOptions): Readable {
     stopWaiting()
     sendWhole()
   }
+  const onClosing = (): void => {
+    stopWaiting()
+    out.end(closingLine(`build ${id} stays queued and runs after the next start`))
+  }
   const stopWaiting = (): void => {
     live.off('opened', onOpened)
     store.off('final', onFinal)
+    live.off('closing', onClosing)
+  }
+  if (live.closing !== null) {
+    onClosing()
+    return out
   }
   live.on('opened', onOpened)
   store.on('final', onFinal)
+  live.once('closing', onClosing)
   cleanups.push(stopWaiting)
   return out
+}
+
+/** The last line a follower gets when the service shuts down, in the log's own format. */
+function closingLine (what: string): string {
+  return `[build-hook] build-hook is shutting down: ${what}\n`
 }

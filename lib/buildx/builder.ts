@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BuilderSettings } from '../config/index.js'
-import { runProcess, type ProcessResult } from '../process/run-process.js'
+import { runProcess, type GroupTracker, type ProcessResult } from '../process/run-process.js'
 import type { Log } from '../log.js'
 import { describeFailure } from './failure.js'
 import { builderMatches, createArgv, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
@@ -30,9 +30,13 @@ export interface BuilderOptions {
   /** An unreachable BuildKit makes `inspect --bootstrap` wait ~20 s; give up on one attempt after this. */
   attemptTimeoutMs?: number
   random?: () => number
+  /** Records each docker child's process group while it runs. */
+  groups?: GroupTracker
 }
 
 const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 }
+/** How long an interrupted builder command (ls, create, inspect) gets before SIGKILL. */
+export const BUILDER_KILL_GRACE_MS = 2_000
 
 class AttemptFailed extends Error {}
 
@@ -156,7 +160,8 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     const result: ProcessResult = await runProcess('docker', args, {
       env: this.#options.env,
       signal,
-      killGraceMs: 2_000,
+      killGraceMs: BUILDER_KILL_GRACE_MS,
+      groups: this.#options.groups,
       onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
     })
     this.#options.log.debug({ args, code: result.code }, 'docker finished.')

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { runProcess, type Stream } from '../process/run-process.js'
+import { runProcess, type GroupTracker, type Stream } from '../process/run-process.js'
 import { buildArgv, type ImageBuildSpec } from './build-argv.js'
 import { describeFailure } from './failure.js'
 
@@ -13,6 +13,8 @@ export interface ImageBuildOptions {
   env: Record<string, string>
   signal: AbortSignal
   killGraceMs?: number
+  /** Records the docker child's process group while it runs. */
+  groups?: GroupTracker
   onLine: (line: string, stream: Stream) => void
 }
 
@@ -40,6 +42,7 @@ export async function buildImage (options: ImageBuildOptions): Promise<ImageBuil
       env: options.env,
       signal: options.signal,
       killGraceMs: options.killGraceMs,
+      groups: options.groups,
       onLine: (line, stream) => {
         tail.push(line)
         if (tail.length > TAIL_LINES) tail.shift()

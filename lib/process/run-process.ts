@@ -14,6 +14,13 @@ export interface RunOptions {
   signal?: AbortSignal
   /** How long an interrupted child may take to exit before SIGKILL. */
   killGraceMs?: number
+  /** Told of the child's process group while it runs (lib/process/process-groups.ts). */
+  groups?: GroupTracker
+}
+
+/** Records a child's process group once spawned; the function it returns forgets it once the child is gone. */
+export interface GroupTracker {
+  started: (pgid: number) => () => void
 }
 
 export interface ProcessResult {
@@ -39,6 +46,8 @@ export function runProcess (command: string, args: readonly string[], options: R
       return
     }
     const child = spawn(command, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Detached: the child leads a process group of its own, whose id is its pid.
+    const untrack = child.pid === undefined ? undefined : options.groups?.started(child.pid)
     let spawnError: NodeJS.ErrnoException | null = null
     let aborted = false
     let killTimer: NodeJS.Timeout | undefined
@@ -58,6 +67,7 @@ export function runProcess (command: string, args: readonly string[], options: R
     const finish = (): void => {
       if (exit === undefined || open > 0) return
       clearTimeout(killTimer)
+      untrack?.()
       options.signal?.removeEventListener('abort', onAbort)
       // Node reports either an exit code or the signal that ended the process.
       const code = spawnError !== null ? null : exit.code ?? 128 + constants.signals[exit.signal!]

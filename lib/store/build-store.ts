@@ -253,10 +253,17 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     const recovery = this.db.transaction((): Recovery => {
       const at = now.toISOString()
       const failed = (this.#sql(`
-        UPDATE builds SET status = 'failed', finished_at = ?,
-          error = 'the service stopped during attempt ' || attempt || ' of ' || attempt || ': not retried again'
-        WHERE status = 'running' AND attempt >= ? RETURNING id
-      `).all(at, maxAttempts) as Array<{ id: number }>).map(row => row.id)
+        UPDATE builds SET status = 'failed', finished_at = @at,
+          error = 'the service stopped during attempt ' || attempt || ', and a build is tried at most ' || CAST(@max AS INTEGER) || ' times: not retried again'
+        WHERE status = 'running' AND attempt >= @max RETURNING id
+      `).all({ at, max: maxAttempts }) as Array<{ id: number }>).map(row => row.id)
+      // Their images end with them: the one that was building failed with the service, the others never ran.
+      this.#sql(`
+        UPDATE build_images SET
+          error = CASE status WHEN 'running' THEN 'the service stopped while this image was building' ELSE error END,
+          status = CASE status WHEN 'running' THEN 'failed' ELSE 'cancelled' END
+        WHERE build_id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'running')
+      `).run(JSON.stringify(failed))
       const requeued = (this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
       `).all() as Array<{ id: number }>).map(row => row.id)

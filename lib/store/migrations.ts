@@ -57,6 +57,18 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
   db => db.exec(`
     CREATE INDEX deliveries_by_build ON deliveries (build_id);
     CREATE INDEX builds_by_superseded_by ON builds (superseded_by) WHERE superseded_by IS NOT NULL;
+  `),
+  // 5: the process group (leader pid and start time) of every docker child while it runs, so that the next
+  // start ends those a killed process left behind before their builds run again.
+  db => db.exec(`
+    CREATE TABLE process_groups (
+      pgid INTEGER NOT NULL,
+      start_time INTEGER NOT NULL,
+      build_id INTEGER,
+      command TEXT NOT NULL,
+      recorded_at TEXT NOT NULL,
+      PRIMARY KEY (pgid, start_time)
+    );
   `)
 ]
 

@@ -3,6 +3,7 @@ import path from 'node:path'
 import t from 'tap'
 import { builderReady, buildIn, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { deliver, HOST_REPOSITORY, pushPayload } from '../fixtures/webhooks/deliveries.js'
+import { BuildStore } from '../../lib/store/build-store.js'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (n: number) => n.toString(16).padStart(40, '0')
@@ -98,4 +99,26 @@ t.test('/metrics needs no token and is not logged per scrape', async t => {
   const { app } = await harness(t)
   const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } })
   t.equal(res.statusCode, 200)
+})
+
+t.test('builds that recovery fails or supersedes at start-up are counted', async t => {
+  const dataDir = path.join(tempDir(t), 'data')
+  const left = new BuildStore(dataDir)
+  const build = (project: string, sha: string, attempt = 1) => left.record({
+    project,
+    trigger: { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: sha, sender: null },
+    images: [{ image: `registry.test/${project}/web`, tags: ['latest'] }],
+    deploy: { status: 'skipped', namespace: null, resources: [] },
+    attempt
+  }).build.id
+  left.start(build('demo', commit(1), 3)) // died on its last attempt: failed
+  left.start(build('other', commit(2))) // died on its first: queued again, behind a newer push
+  build('other', commit(3)) // which supersedes it
+  left.close()
+  const { app } = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo' }, { slug: 'other' }])), DATA_DIR: dataDir })
+  t.match(app.store.get(1), { status: 'failed' })
+  t.match(app.store.get(2), { status: 'superseded' })
+  const values = samples((await app.inject({ method: 'GET', url: '/metrics' })).body)
+  t.equal(values.get('build_hook_builds_total{project="demo",status="failed"}'), 1)
+  t.equal(values.get('build_hook_builds_total{project="other",status="superseded"}'), 1)
 })

@@ -67,3 +67,41 @@ t.test('a follower of a queued build ignores other builds starting, and attaches
   t.equal(live.listenerCount('opened'), 0)
   t.equal(store.listenerCount('final'), 0)
 })
+
+t.test('on shutdown, a follower of a running build gets what was written, then a last line saying why, and ends', async t => {
+  const { store, live, record, open } = setup(t)
+  const { id } = record()
+  const log = open(id)
+  log.write('web', 'step 1')
+  const following = read(followLog({ id, file: log.file, live, store }))
+  log.write('web', 'step 2')
+  await new Promise(resolve => log.once('chunk', resolve))
+  live.shutDown({ graceMs: 1500 })
+  live.shutDown({ graceMs: 0 }) // once is enough
+  t.equal(await following, `[web] step 1\n[web] step 2\n[build-hook] build-hook is shutting down: this log ends here; build ${id} goes on for up to 2 s and is then cancelled (GET /builds/${id} has its outcome)\n`)
+  log.write('web', 'step 3')
+  await log.close()
+  t.equal(log.listenerCount('chunk') + log.listenerCount('end') + live.listenerCount('closing'), 0, 'nothing left listening')
+})
+
+t.test('a follower that comes during shutdown gets the log so far and the last line; with no grace, the build is being cancelled', async t => {
+  const { store, live, record, open } = setup(t)
+  const { id } = record()
+  const log = open(id)
+  log.write('web', 'step 1')
+  await new Promise(resolve => log.once('chunk', resolve))
+  live.shutDown({ graceMs: 0 })
+  t.equal(await read(followLog({ id, file: log.file, live, store })), `[web] step 1\n[build-hook] build-hook is shutting down: this log ends here; build ${id} is being cancelled (GET /builds/${id} has its outcome)\n`)
+  await log.close()
+})
+
+t.test('on shutdown, a follower of a queued build learns that it stays queued, before or after shutdown began', async t => {
+  const { dir, store, live, record } = setup(t)
+  const { id } = record()
+  const waiting = read(followLog({ id, file: buildLogPath(dir, id), live, store }))
+  live.shutDown({ graceMs: 1000 })
+  const line = `[build-hook] build-hook is shutting down: build ${id} stays queued and runs after the next start\n`
+  t.equal(await waiting, line)
+  t.equal(live.listenerCount('opened') + live.listenerCount('closing') + store.listenerCount('final'), 0, 'nothing left listening')
+  t.equal(await read(followLog({ id, file: buildLogPath(dir, id), live, store })), line)
+})

@@ -121,9 +121,22 @@ t.test('recovery queues again what a dead process left running, fails it after t
   t.same(store.recover(3), { requeued: [1], failed: [3], superseded: [2] })
   t.match(store.get(1), { status: 'queued', attempt: 2, startedAt: null, images: [{ status: 'pending' }] })
   t.match(store.get(2), { status: 'superseded', supersededBy: 4, attempt: 2 }, 'the newest push of p2 wins')
-  t.match(store.get(3), { status: 'failed', error: 'the service stopped during attempt 3 of 3: not retried again' })
+  t.match(store.get(3), { status: 'failed', error: 'the service stopped during attempt 3, and a build is tried at most 3 times: not retried again' })
   t.match(store.get(5), { status: 'queued', attempt: 1 })
   t.same(store.recover(3), { requeued: [], failed: [], superseded: [] }, 'nothing left to do')
+})
+
+t.test('a build failed by recovery ends its images: the one building failed, the ones not started cancelled', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record({ ...trigger('c', null, 'p3'), attempt: 3 })
+  store.start(1)
+  store.updateImage(1, 0, { status: 'running' })
+  t.same(store.recover(3), { requeued: [], failed: [1], superseded: [] })
+  t.match(store.get(1)!.images, [
+    { status: 'failed', error: 'the service stopped while this image was building' },
+    { status: 'cancelled', error: null }
+  ])
 })
 
 t.test('only queued builds can be cancelled directly', async t => {
