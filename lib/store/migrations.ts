@@ -57,6 +57,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
   db => db.exec(`
     CREATE INDEX deliveries_by_build ON deliveries (build_id);
     CREATE INDEX builds_by_superseded_by ON builds (superseded_by) WHERE superseded_by IS NOT NULL;
+  `),
+  // 6: why each image failed (a typed reason), and why a build was queued again after BuildKit went away.
+  db => db.exec(`
+    ALTER TABLE build_images ADD COLUMN reason TEXT;
+    ALTER TABLE builds ADD COLUMN retry_attempt INTEGER;
+    ALTER TABLE builds ADD COLUMN retry_reason TEXT;
+    ALTER TABLE builds ADD COLUMN retry_error TEXT;
+    ALTER TABLE builds ADD COLUMN retry_at TEXT;
   `)
 ]
 
