@@ -79,12 +79,12 @@ t.test('the first image to fail cancels its siblings, which are awaited before t
   const { app, docker, env } = await ready(t, configToml([{ images: ['web', 'api'] }]))
   // The sibling would never end by itself: only being cancelled lets this build finish.
   const gate = path.join(env.HOME!, 'fail-now')
-  docker.control({ images: { 'registry.test/demo/web': { fail: 'step', waitForFile: gate }, 'registry.test/demo/api': { hang: true } } })
+  docker.control({ images: { 'registry.test/demo/web': { fail: 'step', waitForFile: gate, lines: 300 }, 'registry.test/demo/api': { hang: true } } })
   await trigger(app)
   await eventually(() => docker.calls().find(call => call.event === 'hanging'), 'the sibling to be building')
   writeFileSync(gate, '')
   const build = await finished(app, 1)
-  t.match(build, { status: 'failed', error: /^registry\.test\/demo\/web: build step 'RUN make test' failed with exit code 2: /, deploy: { status: 'skipped' } })
+  t.match(build, { status: 'failed', error: /^registry\.test\/demo\/web: build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout .*Error 2$/, deploy: { status: 'skipped' } }, 'explained from the end of a long output')
   t.same(build.images.map(image => [image.status, image.reason, image.error]), [
     ['failed', 'step-failed', build.error!.replace('registry.test/demo/web: ', '')],
     ['cancelled', 'cancelled', 'cancelled: registry.test/demo/web failed']

@@ -39,17 +39,18 @@ t.test('a full disk (ENOSPC) is reported once, as the log\'s failure, and never 
   const file = buildLogPath(tempDir(t), 1)
   mkdirSync(path.dirname(file))
   symlinkSync('/dev/full', file) // every write to /dev/full fails with ENOSPC
-  const log = new BuildLog(file, new Redactor([]))
+  const log = new BuildLog(file, new Redactor([]), 20)
   const failed = once(log, 'failed')
   const chunks: string[] = []
   log.on('chunk', chunk => chunks.push(chunk))
   t.equal(log.write('a', 'first'), '[a] first', 'accepted before the disk says no')
+  t.equal(log.write('a', 'past the twenty byte cap'), null, 'counted as dropped')
   const [err] = await failed as [Error]
   t.equal(err.message, `the build log ${file} could not be written: ENOSPC: no space left on device, write`)
   t.equal(log.failure, err)
   t.equal(log.write('a', 'second'), null, 'later lines are dropped')
   await log.close()
-  t.same(chunks, [], 'followers are sent nothing that did not reach the file')
+  t.same(chunks, [], 'followers are sent nothing that did not reach the file, not even the truncation notice')
   t.equal(log.flushed, 0)
 })
 
