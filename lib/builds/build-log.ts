@@ -1,10 +1,18 @@
 import { EventEmitter } from 'node:events'
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs'
 import path from 'node:path'
 import { finished } from 'node:stream/promises'
 import type { Redactor } from '../secrets/redactor.js'
 
 export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024
+
+function existingSize (file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
 
 export function buildLogPath (dataDir: string, buildId: number): string {
   return path.join(path.resolve(dataDir), 'logs', `${buildId}.log`)
@@ -34,6 +42,8 @@ export class BuildLog extends EventEmitter<{ chunk: [string], end: [], failed: [
       mkdirSync(path.dirname(file), { recursive: true })
     } catch { /* opening the file below fails too, and that failure is reported as the log's */ }
     this.file = file
+    // The next attempt of a build appends to the log of the previous ones: that much is in the file already.
+    this.#flushed = existingSize(file)
     this.#stream = createWriteStream(file, { flags: 'a' })
     this.#stream.on('error', err => this.#fail(err))
     this.#redactor = redactor

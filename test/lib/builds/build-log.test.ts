@@ -66,3 +66,16 @@ t.test('a log directory that is gone (replaced by a file) fails the log the same
   await ended
   t.equal(readFileSync(path.join(dir, 'logs'), 'utf8'), 'not a directory', 'nothing written over what is there')
 })
+
+t.test('the next attempt of a build appends to its log, and what the file holds already counts as flushed', async t => {
+  const file = buildLogPath(tempDir(t), 3)
+  const first = new BuildLog(file, new Redactor([]))
+  first.write('build-hook', 'attempt 1')
+  await first.close()
+  const second = new BuildLog(file, new Redactor([]))
+  t.equal(second.flushed, '[build-hook] attempt 1\n'.length, 'a follower attaching now reads the whole of attempt 1 from the file')
+  second.write('build-hook', 'attempt 2')
+  await second.close()
+  t.equal(second.flushed, readFileSync(file).length)
+  t.equal(readFileSync(file, 'utf8'), '[build-hook] attempt 1\n[build-hook] attempt 2\n')
+})
