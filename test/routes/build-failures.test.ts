@@ -5,7 +5,8 @@ import { buildLogPath } from '../../lib/builds/build-log.js'
 import type { FailureReason } from '../../lib/builds/record.js'
 import { tmpDir } from '../../lib/builds/tmp-dir.js'
 import type { FakeDockerControl } from '../fixtures/docker.js'
-import { builderReady, buildIn, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { builderReady, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { alive } from '../process.js'
 
 // Each way a build can fail, end to end through the runner with the docker double failing as the real
 // tool does (shared/BUILDX-FACTS.md): the message a user acts on, the typed reason, and what the hook does
@@ -23,16 +24,6 @@ async function ready (t: Test, toml = MINIMAL_CONFIG) {
 
 function trigger (app: Awaited<ReturnType<typeof ready>>['app'], commit = COMMIT) {
   return app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit } })
-}
-
-/** Whether a process still runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 const failures: Array<[string, FakeDockerControl, FailureReason, string]> = [

@@ -4,6 +4,7 @@ import t from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { builderReady, buildIn, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
 import { startGitServer } from '../fixtures/git-server.js'
+import { alive } from '../process.js'
 import type { Test } from 'tap'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
@@ -22,16 +23,6 @@ async function ready (t: Test, toml: string, env: Record<string, string | undefi
 
 function trigger (app: Awaited<ReturnType<typeof ready>>['app'], payload?: object) {
   return app.inject({ method: 'POST', url: '/demo', headers: auth, ...(payload === undefined ? {} : { payload }) })
-}
-
-/** Whether a process still runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 t.test('POST /:slug with a bearer token and a commit builds and pushes every image of the project', async t => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { Builder, type BuilderState } from '../../../lib/buildx/builder.js'
@@ -6,6 +5,7 @@ import type { BuilderSettings } from '../../../lib/config/index.js'
 import type { Log } from '../../../lib/log.js'
 import { closedEndpoint, FAKE_BIN, FakeDocker, startBuildkit } from '../../fixtures/docker.js'
 import { eventually, tempDir } from '../../helper.js'
+import { alive } from '../../process.js'
 
 interface Entry { level: string, obj: object, msg: string | undefined }
 
@@ -47,16 +47,6 @@ function untilState (builder: Builder, wanted: (state: BuilderState) => boolean,
     }
     builder.on('state', onState)
   })
-}
-
-/** Whether a process still runs: a zombie (killed, not yet reaped) does not. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 t.test('a missing builder is created on the remote driver and bootstrapped', async t => {
