@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs'
 import path from 'node:path'
-import { finished } from 'node:stream/promises'
 import type { Redactor } from '../secrets/redactor.js'
 
 export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024
@@ -82,8 +81,8 @@ export class BuildLog extends EventEmitter<{ chunk: [string], end: [], failed: [
     })
   }
 
+  // A stream emits 'error' once, then is destroyed: this runs at most once.
   #fail (err: Error): void {
-    if (this.#failure !== null) return
     this.#failure = new Error(`the build log ${this.file} could not be written: ${err.message}`, { cause: err })
     this.emit('failed', this.#failure)
   }
@@ -91,8 +90,8 @@ export class BuildLog extends EventEmitter<{ chunk: [string], end: [], failed: [
   /** Ends the file once everything written is in it (or it failed); never rejects. */
   async close (): Promise<void> {
     if (this.#dropped > 0 && this.#failure === null) this.#append(`[build-hook] log truncated at ${this.#maxBytes} bytes: ${this.#dropped} more lines not kept\n`)
-    this.#stream.end()
-    await finished(this.#stream).catch(() => {})
+    // Called once the file is finished, or at once with the error of a stream that failed.
+    await new Promise<void>(resolve => this.#stream.end(() => resolve()))
     this.emit('end')
   }
 }

@@ -53,11 +53,9 @@ export class BuildRunner {
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
     // Stops this build's children: the scheduler's interrupt, the log failing, or an image failing first.
-    const stop = new AbortController()
-    const halt = (reason: BuildInterrupted): void => { if (!stop.signal.aborted) stop.abort(reason) }
-    const forward = (): void => halt(signal.reason as BuildInterrupted)
-    if (signal.aborted) forward()
-    signal.addEventListener('abort', forward, { once: true })
+    const own = new AbortController()
+    const stop = AbortSignal.any([signal, own.signal])
+    const halt = (reason: BuildInterrupted): void => { if (!stop.aborted) own.abort(reason) }
     buildLog.once('failed', err => {
       log.error({ err }, 'The build log cannot be written: stopping the build.')
       halt(new BuildInterrupted('failed', err.message, 'log-failed'))
@@ -66,24 +64,23 @@ export class BuildRunner {
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageOutcome> => {
-        const result = await this.#image(build, project, position, stop.signal, buildLog, log)
-        if (result.status === 'failed' && cause === null && !stop.signal.aborted) {
+        const result = await this.#image(build, project, position, stop, buildLog, log)
+        if (result.status === 'failed' && cause === null && !stop.aborted) {
           cause = position
           halt(new BuildInterrupted('cancelled', `cancelled: ${image.name} failed`))
         }
         return { name: image.name, result }
       }))
-      let outcome = buildOutcome(results, cause, stop.signal, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
+      let outcome = buildOutcome(results, cause, stop, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
       const outage = results.find(image => image.result.reason !== null && BUILDER_OUTAGES.has(image.result.reason))
       if (outage !== undefined) options.onBuilderUnavailable?.(outage.result.error!)
       // A build whose images did not all push never deploys.
-      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, stop.signal, buildLog, log)
+      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, stop, buildLog, log)
       buildLog.write('build-hook', outcome.retry === undefined
         ? `build ${build.id} ${outcome.status}${outcome.error === null ? '' : `: ${outcome.error}`}`
         : `build ${build.id} attempt ${build.attempt} ended (${outcome.retry.reason}): ${outcome.error!}; it runs again as attempt ${build.attempt + 1} once BuildKit is back`)
       return outcome
     } finally {
-      signal.removeEventListener('abort', forward)
       await buildLog.close()
       options.live?.close(build.id)
     }

@@ -61,9 +61,8 @@ async function follow (client: Api, io: CliIo, id: number): Promise<number> {
     for await (const chunk of res.body! as AsyncIterable<Uint8Array>) {
       const fresh = chunk.subarray(Math.min(chunk.length, Math.max(0, printed - offset)))
       offset += chunk.length
-      if (fresh.length === 0) continue
       printed += fresh.length
-      io.stdout(decoder.decode(fresh, { stream: true }))
+      io.stdout(decoder.decode(fresh, { stream: true })) // '' for a chunk printed already
     }
     const build = await client.json<Build>(`builds/${id}`)
     // Queued again, or its end not recorded yet: following again waits for what comes next.
