@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { MAX_ATTEMPTS } from '../lib/builds/build-outcome.js'
 import { BuildQueue } from '../lib/builds/build-queue.js'
 import { pruneBuilds } from '../lib/builds/retention.js'
 import { clearTmpDir } from '../lib/builds/tmp-dir.js'
@@ -19,8 +20,8 @@ export interface BuildsPluginOptions {
   shutdownGraceMs?: number
 }
 
-/** A build that was running when the process died is run again, up to this many attempts in all. */
-export const MAX_ATTEMPTS = 3
+/** A build that was running when the process died (or lost BuildKit) is run again, up to this many attempts in all. */
+export { MAX_ATTEMPTS }
 
 /** How long docker left running by a killed process gets to stop after SIGINT (buildx takes milliseconds); within the plugin timeout. */
 export const LEFTOVER_GRACE_MS = 3_000

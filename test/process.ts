@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { ROOT } from './helper.js'
@@ -65,5 +66,15 @@ export function runTs (t: Test, entry: string, args: readonly string[], env: Rec
       check()
       void exited.then(exit => reject(new Error(`process exited (${JSON.stringify(exit)}) before printing ${String(pattern)}:\n${out}\n${err}`)))
     })
+  }
+}
+
+/** Whether a process still runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
+export function alive (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
   }
 }

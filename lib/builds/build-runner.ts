@@ -1,7 +1,9 @@
 import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
+import { BUILDER_OUTAGES } from '../buildx/failure.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
 import { recordGroups, type GroupRecords } from '../process/process-groups.js'
+import type { GroupTracker } from '../process/run-process.js'
 import type { BuildStore } from '../store/build-store.js'
 import type { Redactor } from '../secrets/redactor.js'
 import type { GitCredential } from '../git/credentials.js'
@@ -9,21 +11,11 @@ import { BuildLog, buildLogPath } from './build-log.js'
 import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
 import type { Deployer } from '../kube/kube-deployer.js'
-import type { BuildRecord, BuildStatus } from './record.js'
+import { BuildInterrupted, buildOutcome, MAX_ATTEMPTS, type BuildOutcome, type ImageOutcome } from './build-outcome.js'
+import type { BuildRecord } from './record.js'
 import type { Log } from '../log.js'
 
-/** Why a running build was interrupted: the AbortSignal's reason. */
-export class BuildInterrupted extends Error {
-  constructor (readonly status: 'failed' | 'cancelled', message: string) {
-    super(message)
-    this.name = 'BuildInterrupted'
-  }
-}
-
-export interface BuildOutcome {
-  status: Extract<BuildStatus, 'succeeded' | 'failed' | 'cancelled'>
-  error: string | null
-}
+export { BuildInterrupted, type BuildOutcome } from './build-outcome.js'
 
 export interface BuildRunnerOptions {
   store: BuildStore
@@ -42,8 +34,10 @@ export interface BuildRunnerOptions {
   /** Where each docker child's process group is recorded while it runs (ended at the next start if left). */
   groups: GroupRecords
   maxLogBytes?: number
-  /** A build found BuildKit unreachable. */
+  /** A build found BuildKit unreachable or lost it. */
   onBuilderUnavailable?: (reason: string) => void
+  /** A build that loses BuildKit runs again, up to this many attempts in all (default MAX_ATTEMPTS). */
+  maxAttempts?: number
   /** Where running builds' logs are announced to followers. */
   live?: LiveLogs
   /** Rolls out the project's workloads once every image is pushed. */
@@ -58,45 +52,85 @@ export class BuildRunner {
     this.#options = options
   }
 
+  /**
+   * Runs every image, then the deploy. The first image to fail cancels its siblings, and a build log that
+   * cannot be written stops the build; either way every docker child has exited before the log closes.
+   */
   async run (build: BuildRecord, project: ProjectSettings, signal: AbortSignal, log: Log): Promise<BuildOutcome> {
     const options = this.#options
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
-    const credential = options.gitCredentials.get(project.slug) ?? null
-    const env = credential === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: credential.token }
+    // Stops this build's children: the scheduler's interrupt, the log failing, or an image failing first.
+    const own = new AbortController()
+    const stop = AbortSignal.any([signal, own.signal])
+    const halt = (reason: BuildInterrupted): void => { if (!stop.aborted) own.abort(reason) }
+    buildLog.once('failed', err => {
+      log.error({ err }, 'The build log cannot be written: stopping the build.')
+      halt(new BuildInterrupted('failed', err.message, 'log-failed'))
+    })
     const groups = recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
+    let cause: number | null = null
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
     try {
-      const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
-        options.store.updateImage(build.id, position, { status: 'running' })
-        const result = await buildImage({
-          spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuthHost: credential?.host ?? null },
-          endpoint: options.endpoint,
-          tmpRoot: tmpDir(options.dataDir),
-          env,
-          signal,
-          killGraceMs: options.killGraceMs,
-          groups,
-          onLine: line => {
-            const written = buildLog.write(image.repository, line)
-            if (written !== null) log.debug({ image: image.repository }, written)
-          }
-        })
-        const error = result.error === null ? null : options.redactor.redact(result.error)
-        options.store.updateImage(build.id, position, { status: result.status, digest: result.digest, durationMs: result.durationMs, error })
-        buildLog.write('build-hook', `${image.name}: ${result.status}${error === null ? '' : `: ${error}`}${result.digest === null ? '' : ` (${result.digest})`}`)
-        log.info({ image: image.name, status: result.status, durationMs: result.durationMs, digest: result.digest }, 'Image finished.')
-        return { ...result, error }
+      const results = await Promise.all(project.images.map(async (image, position): Promise<ImageOutcome> => {
+        const result = await this.#image(build, project, position, stop, groups, buildLog, log)
+        if (result.status === 'failed' && cause === null && !stop.aborted) {
+          cause = position
+          halt(new BuildInterrupted('cancelled', `cancelled: ${image.name} failed`))
+        }
+        return { name: image.name, result }
       }))
-      let outcome = this.#outcome(results, project, signal)
+      let outcome = buildOutcome(results, cause, stop, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
+      const outage = results.find(image => image.result.reason !== null && BUILDER_OUTAGES.has(image.result.reason))
+      if (outage !== undefined) options.onBuilderUnavailable?.(outage.result.error!)
       // A build whose images did not all push never deploys.
-      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, signal, buildLog, log)
-      buildLog.write('build-hook', `build ${build.id} ${outcome.status}${outcome.error === null ? '' : `: ${outcome.error}`}`)
+      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, stop, buildLog, log)
+      buildLog.write('build-hook', outcome.retry === undefined
+        ? `build ${build.id} ${outcome.status}${outcome.error === null ? '' : `: ${outcome.error}`}`
+        : `build ${build.id} attempt ${build.attempt} ended (${outcome.retry.reason}): ${outcome.error!}; it runs again as attempt ${build.attempt + 1} once BuildKit is back`)
       return outcome
     } finally {
       await buildLog.close()
       options.live?.close(build.id)
     }
+  }
+
+  /** Builds one image and records its result; never rejects (a failure to even start is the image's failure). */
+  async #image (build: BuildRecord, project: ProjectSettings, position: number, signal: AbortSignal, groups: GroupTracker, buildLog: BuildLog, log: Log): Promise<ImageBuildResult> {
+    const options = this.#options
+    const image = project.images[position]!
+    const credential = options.gitCredentials.get(project.slug) ?? null
+    const env = credential === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: credential.token }
+    options.store.updateImage(build.id, position, { status: 'running' })
+    let result: ImageBuildResult
+    try {
+      result = await buildImage({
+        spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuthHost: credential?.host ?? null },
+        endpoint: options.endpoint,
+        tmpRoot: tmpDir(options.dataDir),
+        env,
+        signal,
+        killGraceMs: options.killGraceMs,
+        groups,
+        onLine: line => {
+          const written = buildLog.write(image.repository, line)
+          if (written !== null) log.debug({ image: image.repository }, written)
+        }
+      })
+    } catch (err) {
+      // Its temporary directory could not be made (a full or read-only DATA_DIR): no docker child started.
+      log.error({ err, image: image.name }, 'The image build could not start.')
+      result = { status: 'failed', digest: null, durationMs: 0, error: `the build could not start: ${(err as Error).message}`, reason: 'unknown' }
+    }
+    if (result.status === 'cancelled') {
+      const stopped = signal.reason as BuildInterrupted
+      result = { ...result, error: stopped.message, reason: stopped.reason }
+    }
+    const error = result.error === null ? null : options.redactor.redact(result.error)
+    options.store.updateImage(build.id, position, { status: result.status, digest: result.digest, durationMs: result.durationMs, error, reason: result.reason })
+    buildLog.write('build-hook', `${image.name}: ${result.status}${error === null ? '' : `: ${error}`}${result.digest === null ? '' : ` (${result.digest})`}`)
+    log.info({ image: image.name, status: result.status, durationMs: result.durationMs, digest: result.digest, ...(result.reason === null ? {} : { reason: result.reason }) }, 'Image finished.')
+    return { ...result, error }
   }
 
   async #deploy (build: BuildRecord, deployments: DeploymentSettings, signal: AbortSignal, buildLog: BuildLog, log: Log): Promise<BuildOutcome> {
@@ -111,19 +145,8 @@ export class BuildRunner {
   }
 
   #interrupted (signal: AbortSignal): BuildOutcome {
-    // The scheduler is the only one to interrupt a build, always with a BuildInterrupted.
+    // Only the scheduler and the build's own log interrupt a deploy, always with a BuildInterrupted.
     const reason = signal.reason as BuildInterrupted
     return { status: reason.status, error: reason.message }
-  }
-
-  #outcome (results: ImageBuildResult[], project: ProjectSettings, signal: AbortSignal): BuildOutcome {
-    if (signal.aborted) return this.#interrupted(signal)
-    const failed = results.flatMap((result, i) => result.status === 'failed' ? [{ image: project.images[i]!, result }] : [])
-    if (failed.length === 0) return { status: 'succeeded', error: null }
-    const unavailable = failed.find(f => f.result.builderUnavailable)
-    if (unavailable !== undefined) this.#options.onBuilderUnavailable?.(unavailable.result.error!)
-    const first = failed[0]!
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more image${failed.length > 2 ? 's' : ''} failed)` : ''
-    return { status: 'failed', error: `${first.image.name}: ${first.result.error!}${more}` }
   }
 }

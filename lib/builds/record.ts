@@ -8,7 +8,32 @@ export const SOURCES = ['github', 'gitlab', 'gitea', 'forgejo', 'gogs', 'bitbuck
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
+/**
+ * Why an image failed or was cancelled, decided from what docker printed (lib/buildx/failure.ts): what
+ * happens next (a builder reset, running the build again) is decided from this, never from a sentence.
+ */
+export const FAILURE_REASONS = [
+  'docker-missing', // no docker executable, or it cannot be run
+  'buildx-missing', // docker without the buildx plugin
+  'builder-unreachable', // BuildKit did not answer (context deadline exceeded)
+  'builder-connection-lost', // BuildKit went away during the build (rpc Unavailable)
+  'git-auth', // BuildKit's git fetch needs credentials
+  'git-fetch-failed', // BuildKit could not fetch the repository (the Git host is down or unknown)
+  'commit-not-found', // the commit is not in the repository
+  'dockerfile-not-found', // no Dockerfile at that path at that commit
+  'base-image-pull-failed', // a FROM image could not be resolved or pulled
+  'push-denied', // the registry refused the push (credentials, permissions)
+  'push-failed', // the push failed otherwise (the registry is unreachable, or answered an error)
+  'step-failed', // a Dockerfile step exited non-zero
+  'no-digest', // buildx exited 0 without writing the pushed digest
+  'log-failed', // the build log could not be written (e.g. a full disk)
+  'cancelled', // interrupted: cancelled, shut down, or a sibling image failed
+  'timed-out', // interrupted: the build passed timeout_seconds
+  'unknown'
+] as const
+
 export const BuildStatusSchema = Type.Enum([...BUILD_STATUSES])
+export const FailureReasonSchema = Type.Enum([...FAILURE_REASONS])
 export const ImageStatusSchema = Type.Enum(['pending', 'running', 'succeeded', 'failed', 'cancelled'])
 export const DeployStatusSchema = Type.Enum(['skipped', 'pending', 'running', 'succeeded', 'failed'])
 
@@ -28,7 +53,18 @@ export const ImageResultSchema = Type.Object({
   status: ImageStatusSchema,
   digest: Nullable(Type.String()),
   durationMs: Nullable(Type.Integer()),
-  error: Nullable(Type.String())
+  error: Nullable(Type.String()),
+  /** Why it failed or was cancelled (FAILURE_REASONS); null while pending, running or once succeeded. */
+  reason: Nullable(FailureReasonSchema)
+})
+
+/** Why the previous attempt of a build ended without a result of the user's (BuildKit went away). */
+export const RetrySchema = Type.Object({
+  /** The attempt that ended. */
+  attempt: Type.Integer(),
+  reason: FailureReasonSchema,
+  error: Type.String(),
+  at: Type.String()
 })
 
 export const DeployStateSchema = Type.Object({
@@ -50,7 +86,9 @@ export const BuildRecordSchema = Type.Object({
   deploy: DeployStateSchema,
   error: Nullable(Type.String()),
   attempt: Type.Integer(),
-  supersededBy: Nullable(Type.Integer())
+  supersededBy: Nullable(Type.Integer()),
+  /** Set when the build was queued again because BuildKit was unreachable or lost: why, and after which attempt. */
+  retry: Nullable(RetrySchema)
 })
 
 export type BuildStatus = typeof BUILD_STATUSES[number]
@@ -58,5 +96,7 @@ export type Source = typeof SOURCES[number]
 export type Trigger = Static<typeof TriggerSchema>
 export type ImageResult = Static<typeof ImageResultSchema>
 export type ImageStatus = ImageResult['status']
+export type FailureReason = typeof FAILURE_REASONS[number]
+export type Retry = Static<typeof RetrySchema>
 export type DeployState = Static<typeof DeployStateSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>

@@ -112,7 +112,7 @@ export class Scheduler {
     store.start(build.id)
     const controller = new AbortController()
     const timeoutSeconds = this.#options.timeoutSeconds
-    const timer = setTimeout(() => controller.abort(new BuildInterrupted('failed', `timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000)
+    const timer = setTimeout(() => controller.abort(new BuildInterrupted('failed', `timed out after ${timeoutSeconds} s`, 'timed-out')), timeoutSeconds * 1000)
     const started = performance.now()
     log.info({ commit: build.trigger.commit, attempt: build.attempt }, 'Build started.')
     void this.#options.run({ ...build, status: 'running' }, project, controller.signal, log)
@@ -122,10 +122,17 @@ export class Scheduler {
       })
       .then(outcome => {
         clearTimeout(timer)
-        store.finish(build.id, outcome.status, outcome.error)
-        log.info({ status: outcome.status, durationMs: Math.round(performance.now() - started), ...(outcome.error === null ? {} : { error: outcome.error }) }, 'Build finished.')
+        // BuildKit went away: not the build's failure. Queued again, it waits for the builder to be back.
+        const requeued = outcome.retry === undefined ? null : store.requeue(build.id, outcome.retry)
+        if (requeued === null) {
+          store.finish(build.id, outcome.status, outcome.error)
+          log.info({ status: outcome.status, durationMs: Math.round(performance.now() - started), ...(outcome.error === null ? {} : { error: outcome.error }) }, 'Build finished.')
+        } else {
+          log.warn({ reason: outcome.retry!.reason, error: outcome.error, attempt: build.attempt, status: requeued },
+            requeued === 'queued' ? 'BuildKit went away: the build is queued again.' : 'BuildKit went away: a newer queued build replaces this one.')
+        }
         this.#running.delete(build.id)
-        this.#options.onFinished?.(build)
+        if (requeued !== 'queued') this.#options.onFinished?.(build)
         if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
         this.poke()
       })

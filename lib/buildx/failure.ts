@@ -1,3 +1,4 @@
+import type { FailureReason } from '../builds/record.js'
 import { TOKEN_HINT } from '../git/credentials.js'
 import type { ProcessResult } from '../process/run-process.js'
 
@@ -9,6 +10,15 @@ export interface FailureContext {
   /** The Dockerfile path in the repository, as configured. */
   location: string
 }
+
+/** A failed docker run: why (decides what happens next), and one line a user can act on. */
+export interface Failure {
+  reason: FailureReason
+  message: string
+}
+
+/** Failures that are BuildKit's, not the build's: the builder needs bootstrapping and the build runs again. */
+export const BUILDER_OUTAGES: ReadonlySet<FailureReason> = new Set(['builder-unreachable', 'builder-connection-lost'])
 
 const MAX_ERROR_LENGTH = 500
 
@@ -25,44 +35,99 @@ function truncate (text: string): string {
 }
 
 /**
- * One line a user can act on, from a failed docker run: its spawn error or exit status and the lines it
- * printed (stderr, in order). The patterns are the real CLI's messages (shared/BUILDX-FACTS.md).
+ * buildx's final error: from its last line that starts with `ERROR:` to the end (git's stderr follows on
+ * lines of its own). Earlier `ERROR` lines are progress (a first build's missing cache, a step's own
+ * line) and must not decide anything. Without an ERROR line, everything printed.
  */
-export function describeFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): string {
-  if (result.spawnError !== null) {
-    return result.spawnError.code === 'ENOENT'
-      ? "docker is not installed: no 'docker' executable on PATH"
-      : `cannot run docker: ${result.spawnError.message}`
+function finalError (lines: readonly string[]): string {
+  let last = -1
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i]!.startsWith('ERROR:')) {
+      last = i
+      break
+    }
   }
-  const text = lines.join('\n')
+  return lines.slice(Math.max(last, 0)).join('\n')
+}
+
+/** A git failure's own line (`fatal: ...`), without git's prefix. */
+function gitCause (text: string): string {
+  const fatal = text.match(/^fatal: (.+)$/m)
+  return fatal === null ? 'git failed' : fatal[1]!
+}
+
+const NETWORK = /(connection refused|no such host|i\/o timeout|network is unreachable|context deadline exceeded|connection reset by peer)/
+
+/** The short cause of a registry error (what follows the reference): `not authorised`, a network error, `not found`, or itself. */
+function registryCause (rest: string): string {
+  if (/insufficient_scope|authorization failed|access denied|unauthorized|401 Unauthorized|403 Forbidden/i.test(rest)) return 'not authorised'
+  const network = rest.match(NETWORK)
+  if (network !== null) return network[1]!
+  if (/: not found$/m.test(rest)) return 'not found'
+  return truncate(rest.split('\n')[0]!)
+}
+
+/**
+ * Why a docker run failed, from its spawn error or exit status and the lines it printed (stderr, in order).
+ * The patterns are the real CLI's messages (shared/BUILDX-FACTS.md); the most specific is tried first, and
+ * only buildx's final error is read, so a registry or Git host that refuses a connection is never taken for
+ * BuildKit.
+ */
+export function classifyFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): Failure {
+  if (result.spawnError !== null) {
+    return {
+      reason: 'docker-missing',
+      message: result.spawnError.code === 'ENOENT'
+        ? "docker is not installed: no 'docker' executable on PATH"
+        : `cannot run docker: ${result.spawnError.message}`
+    }
+  }
+  const text = finalError(lines)
   const short = context.commit.slice(0, 12)
   let match: RegExpMatchArray | null
   if (/'buildx' is not a docker command/.test(text)) {
-    return 'the docker buildx plugin is not installed (docker: \'buildx\' is not a docker command)'
+    return { reason: 'buildx-missing', message: 'the docker buildx plugin is not installed (docker: \'buildx\' is not a docker command)' }
   }
-  if ((match = text.match(/failed to push ([^\s:]+(?::[^\s:]+)?): .*(?:insufficient_scope|authorization failed|access denied|unauthorized|401 Unauthorized|403 Forbidden)/i)) !== null) {
-    return `the registry refused the push of ${match[1]!}: not authorised (check the registry credentials in the Docker config)`
+  if ((match = text.match(/failed to push ([^\s:]+(?::[^\s:]+)?): (.*)/)) !== null) {
+    const cause = registryCause(match[2]!)
+    if (cause === 'not authorised') {
+      return { reason: 'push-denied', message: `the registry refused the push of ${match[1]!}: not authorised (check the registry credentials in the Docker config)` }
+    }
+    return { reason: 'push-failed', message: NETWORK.test(cause) ? `the registry is unreachable: pushing ${match[1]!} failed (${cause})` : `pushing ${match[1]!} failed: ${cause}` }
   }
-  if ((match = text.match(/failed to push ([^\s:]+(?::[^\s:]+)?): .*?(connection refused|no such host|i\/o timeout|network is unreachable)/)) !== null) {
-    return `the registry is unreachable: pushing ${match[1]!} failed (${match[2]!})`
+  if ((match = text.match(/failed to resolve source metadata for (\S+?): ([^]*)/)) !== null) {
+    return { reason: 'base-image-pull-failed', message: `the base image ${match[1]!} could not be pulled (${registryCause(match[2]!)}): check the FROM line and that its registry is reachable from BuildKit` }
   }
   if (/could not read Username|Authentication failed|terminal prompts disabled/.test(text)) {
-    return `BuildKit could not fetch ${context.repositoryUrl}: authentication required (${TOKEN_HINT})`
+    return { reason: 'git-auth', message: `BuildKit could not fetch ${context.repositoryUrl}: authentication required (${TOKEN_HINT})` }
   }
   if (/reference is not a tree|repository does not contain ref/.test(text)) {
-    return `commit ${context.commit} was not found in ${context.repositoryUrl}`
+    return { reason: 'commit-not-found', message: `commit ${context.commit} was not found in ${context.repositoryUrl}` }
+  }
+  if (/failed to (fetch|checkout) remote /.test(text)) {
+    return { reason: 'git-fetch-failed', message: truncate(`BuildKit could not fetch ${context.repositoryUrl}: ${gitCause(text)} (is the Git host up and reachable from BuildKit?)`) }
   }
   if (/failed to read dockerfile: open .*: no such file or directory/.test(text)) {
-    return `Dockerfile '${context.location}' not found in ${context.repositoryUrl} at commit ${short}`
+    return { reason: 'dockerfile-not-found', message: `Dockerfile '${context.location}' not found in ${context.repositoryUrl} at commit ${short}` }
   }
   if ((match = text.match(/process "(?:\/bin\/sh -c )?(.*)" did not complete successfully: exit code: (\d+)/)) !== null) {
     const output = stepOutput(lines)
-    return truncate(`build step 'RUN ${match[1]!}' failed with exit code ${match[2]!}${output.length > 0 ? `: ${output.join(' | ')}` : ''}`)
+    return { reason: 'step-failed', message: truncate(`build step 'RUN ${match[1]!}' failed with exit code ${match[2]!}${output.length > 0 ? `: ${output.join(' | ')}` : ''}`) }
   }
-  if (/context deadline exceeded|connection refused|Cannot connect to the BuildKit/.test(text)) {
-    return `BuildKit is unreachable at ${context.endpoint} (context deadline exceeded)`
+  if ((match = text.match(/rpc error: code = Unavailable desc = (.*)$/m)) !== null) {
+    return { reason: 'builder-connection-lost', message: `the connection to BuildKit at ${context.endpoint} was lost during the build (${match[1]!})` }
   }
-  const last = [...lines].reverse().find(line => line.startsWith('ERROR:'))
-  if (last !== undefined) return truncate(last.replace(/^ERROR: (failed to build: )?(failed to solve: )?/, ''))
-  return `docker exited with code ${String(result.code)}`
+  // Only a failure to reach BuildKit itself ends with these, before any solve started.
+  if (/^ERROR: (failed to build: )?(context deadline exceeded|.*Cannot connect to the BuildKit)/.test(text)) {
+    return { reason: 'builder-unreachable', message: `BuildKit is unreachable at ${context.endpoint} (context deadline exceeded)` }
+  }
+  if (text.startsWith('ERROR:')) {
+    return { reason: 'unknown', message: truncate(text.split('\n')[0]!.replace(/^ERROR: (failed to build: )?(failed to solve: )?/, '')) }
+  }
+  return { reason: 'unknown', message: `docker exited with code ${String(result.code)}` }
+}
+
+/** One line a user can act on, from a failed docker run (see classifyFailure). */
+export function describeFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): string {
+  return classifyFailure(result, lines, context).message
 }

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { runProcess, type GroupTracker, type Stream } from '../process/run-process.js'
 import { buildArgv, type ImageBuildSpec } from './build-argv.js'
-import { describeFailure } from './failure.js'
+import type { FailureReason } from '../builds/record.js'
+import { classifyFailure } from './failure.js'
 
 export interface ImageBuildOptions {
   spec: Omit<ImageBuildSpec, 'metadataFile'>
@@ -23,8 +24,8 @@ export interface ImageBuildResult {
   digest: string | null
   durationMs: number
   error: string | null
-  /** The failure was BuildKit being unreachable: the builder needs bootstrapping again. */
-  builderUnavailable: boolean
+  /** Why it failed (null when it succeeded or was interrupted: the interrupter knows why). */
+  reason: FailureReason | null
 }
 
 // Enough of the output to explain a failure (the step's last lines and buildx's ERROR lines).
@@ -50,19 +51,19 @@ export async function buildImage (options: ImageBuildOptions): Promise<ImageBuil
       }
     })
     const durationMs = Math.round(performance.now() - started)
-    if (result.aborted) return { status: 'cancelled', digest: null, durationMs, error: null, builderUnavailable: false }
+    if (result.aborted) return { status: 'cancelled', digest: null, durationMs, error: null, reason: null }
     if (result.code !== 0) {
-      const error = describeFailure(result, tail, {
+      const failure = classifyFailure(result, tail, {
         endpoint: options.endpoint,
         repositoryUrl: options.spec.repositoryUrl,
         commit: options.spec.commit,
         location: options.spec.image.location
       })
-      return { status: 'failed', digest: null, durationMs, error, builderUnavailable: error.startsWith('BuildKit is unreachable') }
+      return { status: 'failed', digest: null, durationMs, error: failure.message, reason: failure.reason }
     }
     const digest = await readDigest(metadataFile)
-    if (digest === null) return { status: 'failed', digest: null, durationMs, error: 'buildx reported success but wrote no image digest', builderUnavailable: false }
-    return { status: 'succeeded', digest, durationMs, error: null, builderUnavailable: false }
+    if (digest === null) return { status: 'failed', digest: null, durationMs, error: 'buildx reported success but wrote no image digest', reason: 'no-digest' }
+    return { status: 'succeeded', digest, durationMs, error: null, reason: null }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -47,14 +47,29 @@ function api (io: CliIo): Api {
   return { request, json: async <T>(path: string, init?: RequestInit) => (await (await request(path, init)).json()) as T }
 }
 
-/** Streams a build's log to stdout until the build ends; returns its exit code (0 only when it succeeded). */
+/**
+ * Streams a build's log to stdout until the build ends; returns its exit code (0 only when it succeeded).
+ * A build that lost BuildKit is queued again and its log goes on with the next attempt: the log is
+ * followed again, and what was printed already (the log only grows) is skipped.
+ */
 async function follow (client: Api, io: CliIo, id: number): Promise<number> {
-  const res = await client.request(`builds/${id}/logs?follow=true`)
   const decoder = new TextDecoder()
-  for await (const chunk of res.body! as AsyncIterable<Uint8Array>) io.stdout(decoder.decode(chunk, { stream: true }))
-  const build = await client.json<Build>(`builds/${id}`)
-  io.stderr(`build ${build.id} ${build.status}${build.error === null ? '' : `: ${build.error}`}\n`)
-  return build.status === 'succeeded' ? 0 : 1
+  let printed = 0
+  for (;;) {
+    const res = await client.request(`builds/${id}/logs?follow=true`)
+    let offset = 0
+    for await (const chunk of res.body! as AsyncIterable<Uint8Array>) {
+      const fresh = chunk.subarray(Math.min(chunk.length, Math.max(0, printed - offset)))
+      offset += chunk.length
+      printed += fresh.length
+      io.stdout(decoder.decode(fresh, { stream: true })) // '' for a chunk printed already
+    }
+    const build = await client.json<Build>(`builds/${id}`)
+    // Queued again, or its end not recorded yet: following again waits for what comes next.
+    if (build.status === 'queued' || build.status === 'running') continue
+    io.stderr(`build ${build.id} ${build.status}${build.error === null ? '' : `: ${build.error}`}\n`)
+    return build.status === 'succeeded' ? 0 : 1
+  }
 }
 
 function buildId (value: string | undefined): number {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import type { BuildRecord, BuildStatus, DeployState, ImageResult, Trigger } from '../builds/record.js'
+import type { BuildRecord, BuildStatus, DeployState, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
@@ -36,6 +36,10 @@ interface BuildRow {
   deploy_resources: string
   deploy_error: string | null
   superseded_by: number | null
+  retry_attempt: number | null
+  retry_reason: FailureReason | null
+  retry_error: string | null
+  retry_at: string | null
 }
 
 interface ImageRow {
@@ -47,6 +51,7 @@ interface ImageRow {
   digest: string | null
   duration_ms: number | null
   error: string | null
+  reason: FailureReason | null
 }
 
 /** What recording a trigger did: a new build, or the existing one it duplicates. */
@@ -81,7 +86,7 @@ export interface ListQuery {
   limit: number
 }
 
-export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error'>>
+export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error' | 'reason'>>
 
 /**
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
@@ -193,11 +198,12 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       createdAt,
       startedAt: null,
       finishedAt: null,
-      images: build.images.map(entry => ({ image: entry.image, tags: [...entry.tags], status: 'pending', digest: null, durationMs: null, error: null })),
+      images: build.images.map(entry => ({ image: entry.image, tags: [...entry.tags], status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
       deploy: { ...build.deploy, resources: [...build.deploy.resources], error: null },
       error: null,
       attempt,
-      supersededBy: null
+      supersededBy: null,
+      retry: null
     }
   }
 
@@ -226,7 +232,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       status: patch.status,
       ...(patch.digest === undefined ? {} : { digest: patch.digest }),
       ...(patch.durationMs === undefined ? {} : { duration_ms: patch.durationMs }),
-      ...(patch.error === undefined ? {} : { error: patch.error })
+      ...(patch.error === undefined ? {} : { error: patch.error }),
+      ...(patch.reason === undefined ? {} : { reason: patch.reason })
     }
     const names = Object.keys(columns)
     this.#sql(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
@@ -235,6 +242,31 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   setDeploy (id: number, deploy: Pick<DeployState, 'status' | 'error'>): void {
     this.#sql('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
+  }
+
+  /**
+   * running → queued again with attempt + 1, its images pending, and why (`retry`): the attempt ended
+   * through no fault of the build's (BuildKit went away). When a newer build of the project is queued by
+   * then, this one is superseded by it instead (newest push wins). Null when the build was not running.
+   */
+  requeue (id: number, retry: Omit<Retry, 'attempt' | 'at'>, now = new Date()): 'queued' | 'superseded' | null {
+    const at = now.toISOString()
+    const result = this.db.transaction((): { project: string, outcome: 'queued' | 'superseded' } | null => {
+      const row = this.#sql(`
+        UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL, error = NULL,
+          retry_attempt = attempt, retry_reason = ?, retry_error = ?, retry_at = ?
+        WHERE id = ? AND status = 'running' RETURNING project
+      `).get(retry.reason, retry.error, at, id) as { project: string } | undefined
+      if (row === undefined) return null
+      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id = ?`).run(id)
+      const newer = this.#sql(`SELECT max(id) AS id FROM builds WHERE project = ? AND status = 'queued' AND id > ?`).get(row.project, id) as { id: number | null }
+      if (newer.id === null) return { project: row.project, outcome: 'queued' }
+      this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`).run(newer.id, at, id)
+      return { project: row.project, outcome: 'superseded' }
+    })()
+    if (result === null) return null
+    if (result.outcome === 'superseded') this.#final(id, result.project, 'superseded')
+    return result.outcome
   }
 
   /** queued → cancelled; false when the build was not queued (any more). */
@@ -267,7 +299,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const requeued = (this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
       `).all() as Array<{ id: number }>).map(row => row.id)
-      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
+      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
         .run(JSON.stringify(requeued))
       const superseded = (this.#sql(`
         UPDATE builds AS old SET status = 'superseded', finished_at = ?,
@@ -360,11 +392,15 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
       status: image.status,
       digest: image.digest,
       durationMs: image.duration_ms,
-      error: image.error
+      error: image.error,
+      reason: image.reason
     })),
     deploy: { status: row.deploy_status, namespace: row.deploy_namespace, resources: JSON.parse(row.deploy_resources) as string[], error: row.deploy_error },
     error: row.error,
     attempt: row.attempt,
-    supersededBy: row.superseded_by
+    supersededBy: row.superseded_by,
+    retry: row.retry_reason === null
+      ? null
+      : { attempt: row.retry_attempt!, reason: row.retry_reason, error: row.retry_error!, at: row.retry_at! }
   }
 }

@@ -69,6 +69,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       recorded_at TEXT NOT NULL,
       PRIMARY KEY (pgid, start_time)
     );
+  `),
+  // 6: why each image failed (a typed reason), and why a build was queued again after BuildKit went away.
+  db => db.exec(`
+    ALTER TABLE build_images ADD COLUMN reason TEXT;
+    ALTER TABLE builds ADD COLUMN retry_attempt INTEGER;
+    ALTER TABLE builds ADD COLUMN retry_reason TEXT;
+    ALTER TABLE builds ADD COLUMN retry_error TEXT;
+    ALTER TABLE builds ADD COLUMN retry_at TEXT;
   `)
 ]
 

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import t, { type Test } from 'tap'
+import { buildLogPath } from '../../lib/builds/build-log.js'
 import { main } from '../../lib/cli/main.js'
-import { builderReady, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { builderReady, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { runTs } from '../process.js'
 
@@ -36,6 +39,22 @@ t.test('trigger --follow exits 1 and says why when the build fails', async t => 
   const result = await run(['trigger', 'demo', '--commit', COMMIT, '--follow'], client)
   t.equal(result.code, 1)
   t.match(result.stderr, /build 1 failed: registry\.test\/demo\/web: the registry refused the push/)
+})
+
+t.test('trigger --follow follows a build that loses BuildKit through its next attempt, printing each line once', async t => {
+  const { app, client, docker, buildkit, env } = await service(t)
+  docker.control({ deadlineMs: 50, images: { 'registry.test/demo/web': { waitForFile: path.join(env.HOME!, 'never') } } })
+  const following = run(['trigger', 'demo', '--commit', COMMIT, '--follow'], client)
+  await eventually(() => docker.calls().find(call => call.event === 'waiting'), 'the build to be running its step')
+  await buildkit!.stop() // buildkitd dies mid-build
+  await eventually(() => app.store.get(1)!.attempt === 2 || undefined, 'the build to be queued again')
+  docker.control({ deadlineMs: 50 })
+  await buildkit!.start()
+  const result = await following
+  t.equal(result.code, 0)
+  t.equal(result.stdout, readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8'), 'the whole log, each line once')
+  t.match(result.stdout, /\[build-hook\] build 1 attempt 1 ended \(builder-connection-lost\): .*\n\[build-hook\] build 1 of demo at c{40} \(attempt 2\)\n/)
+  t.equal(result.stderr, `build 1 of demo at ${COMMIT}: queued\nbuild 1 succeeded\n`)
 })
 
 t.test('trigger without --follow returns once the build is queued; a duplicate says so', async t => {

@@ -4,6 +4,7 @@ import t from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { builderReady, buildIn, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
 import { startGitServer } from '../fixtures/git-server.js'
+import { alive } from '../process.js'
 import type { Test } from 'tap'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
@@ -22,16 +23,6 @@ async function ready (t: Test, toml: string, env: Record<string, string | undefi
 
 function trigger (app: Awaited<ReturnType<typeof ready>>['app'], payload?: object) {
   return app.inject({ method: 'POST', url: '/demo', headers: auth, ...(payload === undefined ? {} : { payload }) })
-}
-
-/** Whether a process still runs: a zombie (killed, not yet reaped by whoever inherited it) does not. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 t.test('POST /:slug with a bearer token and a commit builds and pushes every image of the project', async t => {
@@ -140,65 +131,7 @@ t.test('the images of a project build concurrently', async t => {
   t.same(build.images.map(image => image.status), ['succeeded', 'succeeded', 'succeeded'])
 })
 
-const failures: Array<[string, object, (url: string) => string]> = [
-  ['the registry refuses the push', { images: { 'registry.test/demo/web': { fail: 'push-denied' } } },
-    () => 'the registry refused the push of registry.test/demo/web:latest: not authorised (check the registry credentials in the Docker config)'],
-  ['the registry is down', { images: { 'registry.test/demo/web': { fail: 'registry-down' } } },
-    () => 'the registry is unreachable: pushing registry.test/demo/web:latest failed (connection refused)'],
-  ['a build step fails', { images: { 'registry.test/demo/web': { fail: 'step' } } },
-    () => "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s) | make: *** [Makefile:4: test] Error 2"],
-  ['the Dockerfile is not at that commit', { repositories: { 'https://git.test/org/demo.git': { commits: { [COMMIT]: ['README.md'] } } } },
-    () => "Dockerfile 'Dockerfile' not found in https://git.test/org/demo at commit aaaaaaaaaaaa"],
-  ['the commit is not in the repository', { repositories: { 'https://git.test/org/demo.git': { commits: {} } } },
-    () => `commit ${COMMIT} was not found in https://git.test/org/demo`],
-  ['the buildx plugin is gone', { buildx: false },
-    () => "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)"],
-  ['buildx exits 0 without writing its metadata', { images: { 'registry.test/demo/web': { metadata: 'missing' } } },
-    () => 'buildx reported success but wrote no image digest'],
-  ['buildx exits 0 with no digest in its metadata', { images: { 'registry.test/demo/web': { metadata: 'no-digest' } } },
-    () => 'buildx reported success but wrote no image digest']
-]
-
-for (const [what, control, message] of failures) {
-  t.test(`${what}: the build fails with an error a user can act on`, async t => {
-    const { app, docker } = await ready(t, MINIMAL_CONFIG)
-    docker.control(control)
-    t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202)
-    const build = await finished(app, 1)
-    t.equal(build.status, 'failed')
-    t.equal(build.error, `registry.test/demo/web: ${message('')}`)
-    t.match(build.images, [{ status: 'failed', digest: null, error: message('') }])
-  })
-}
-
-t.test('one failing image fails the build and names how many others failed', async t => {
-  const { app, docker } = await ready(t, config({ images: ['web', 'api', 'worker'] }))
-  docker.control({ images: { 'registry.test/demo/api': { fail: 'step', lines: 300 }, 'registry.test/demo/worker': { fail: 'step' } } })
-  await trigger(app, { commit: COMMIT })
-  const build = await finished(app, 1)
-  t.match(build.error, /^registry\.test\/demo\/api: build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout .* \(and 1 more image failed\)$/, 'explained from the end of a long output')
-  t.same(build.images.map(image => image.status), ['succeeded', 'failed', 'failed'])
-  docker.control({ images: { 'registry.test/demo/web': { fail: 'push-denied' }, 'registry.test/demo/api': { fail: 'step' }, 'registry.test/demo/worker': { fail: 'step' } } })
-  await trigger(app, { commit: 'b'.repeat(40) })
-  t.match((await finished(app, 2)).error, /\(and 2 more images failed\)$/)
-})
-
-t.test('BuildKit gone mid-way fails the build, and the next one waits for the builder instead of failing', async t => {
-  const { app, docker, buildkit } = await ready(t, MINIMAL_CONFIG)
-  docker.control({ deadlineMs: 50 })
-  await buildkit!.stop()
-  await trigger(app, { commit: COMMIT })
-  const build = await finished(app, 1)
-  t.equal(build.error, `registry.test/demo/web: BuildKit is unreachable at ${buildkit!.endpoint} (context deadline exceeded)`)
-  await eventually(() => app.buildx.builder.state.status === 'unavailable' || undefined, 'the builder to notice')
-  await trigger(app, { commit: 'b'.repeat(40) })
-  t.equal(app.store.get(2)!.status, 'queued')
-  const during = await app.inject({ method: 'GET', url: '/ready' })
-  t.equal(during.statusCode, 200, 'once bootstrapped, an outage queues builds instead of failing readiness')
-  t.match(during.json().builder, { ready: true, detail: { state: 'unavailable', reason: /^BuildKit is unreachable at / } })
-  await buildkit!.start()
-  t.equal((await finished(app, 2)).status, 'succeeded')
-})
+// How builds fail, and what the hook does about each failure: test/routes/build-failures.test.ts.
 
 t.test('a project with deployments records its targets when the build is recorded', async t => {
   const { app } = await ready(t, MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deploy/web", "sts/db"]\n')

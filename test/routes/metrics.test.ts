@@ -28,7 +28,9 @@ t.test('GET /metrics: exact values after a scripted sequence of builds and deliv
     { slug: 'other', url: HOST_REPOSITORY.github, images: ['web', 'api'], extra: '[projects.webhook]\nsecret_env = "OTHER_SECRET"\n' }
   ])
   const { app, docker } = await harness(t, { CONFIG_PATH: writeConfig(t, toml), OTHER_SECRET: secret })
-  docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate }, 'registry.test/other/api': { fail: 'step' } } })
+  const failGate = path.join(tempDir(t), 'fail')
+  // other/api fails only once other/web is pushed: a failing image cancels the siblings still building.
+  docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate }, 'registry.test/other/api': { fail: 'step', waitForFile: failGate } } })
   const scrape = async () => {
     const res = await app.inject({ method: 'GET', url: '/metrics' })
     t.equal(res.statusCode, 200)
@@ -60,6 +62,8 @@ t.test('GET /metrics: exact values after a scripted sequence of builds and deliv
   t.equal((await signed({ ref: 'develop' })).statusCode, 200) // ignored
   const forged = deliver('github', pushPayload('github'), 'wrong')
   t.equal((await app.inject({ method: 'POST', url: '/other', headers: forged.headers, payload: forged.body })).statusCode, 401)
+  await eventually(() => app.store.get(4)!.images[0]!.status === 'succeeded' || undefined, 'other/web to be pushed')
+  writeFileSync(failGate, '')
   await buildIn(app, 4, ['failed'])
   await eventually(() => app.store.countByProject('running').size === 0 || undefined, 'nothing running')
 

@@ -101,6 +101,35 @@ t.test('queued builds wait while the builder is not ready, and start when it is'
   await eventually(() => h.running.has(id) || undefined, 'the build to start')
 })
 
+t.test('a build that lost BuildKit is queued again with the reason, waits for the builder, and runs as the next attempt', async t => {
+  const h = harness(t)
+  const id = h.record('p1')
+  await eventually(() => h.running.get(id), 'the build to start')
+  h.gate.ready = false // what the runner's report of the outage does to the builder
+  const retry = { reason: 'builder-connection-lost' as const, error: 'web: the connection to BuildKit was lost' }
+  h.running.get(id)!({ status: 'failed', error: retry.error, retry })
+  const queued = await eventually(() => { const build = h.store.get(id)!; return build.status === 'queued' ? build : undefined }, 'the build to be queued again')
+  t.match(queued, { attempt: 2, error: null, finishedAt: null, retry: { attempt: 1, ...retry } })
+  t.notOk(h.running.has(id), 'it waits for the builder')
+  t.same(h.log, ['BuildKit went away: the build is queued again.'])
+  h.gate.open()
+  await eventually(() => h.running.get(id), 'attempt 2 to start')
+  t.match(h.store.get(id), { status: 'running', attempt: 2 })
+  await h.finish(id)
+})
+
+t.test('a build that lost BuildKit while a newer push was queued is superseded by it', async t => {
+  const h = harness(t)
+  const id = h.record('p1')
+  await eventually(() => h.running.get(id), 'the build to start')
+  const newer = h.record('p1', 'b'.repeat(40))
+  h.running.get(id)!({ status: 'failed', error: 'web: lost', retry: { reason: 'builder-unreachable', error: 'web: lost' } })
+  await eventually(() => h.running.get(newer), 'the newer build to start')
+  t.match(h.store.get(id), { status: 'superseded', supersededBy: newer })
+  t.same(h.log, ['BuildKit went away: a newer queued build replaces this one.'])
+  await h.finish(newer)
+})
+
 t.test('a queued build of a project that is no longer configured fails with that reason', async t => {
   const h = harness(t, { projects: PROJECTS.slice(1) })
   const id = h.record('p1')

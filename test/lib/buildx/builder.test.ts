@@ -5,6 +5,7 @@ import type { BuilderSettings } from '../../../lib/config/index.js'
 import type { Log } from '../../../lib/log.js'
 import { closedEndpoint, FAKE_BIN, FakeDocker, startBuildkit } from '../../fixtures/docker.js'
 import { eventually, tempDir } from '../../helper.js'
+import { alive } from '../../process.js'
 
 interface Entry { level: string, obj: object, msg: string | undefined }
 
@@ -30,11 +31,17 @@ function setup (t: Test, options: { path?: string } = {}) {
   return { docker, log, make }
 }
 
-function untilState (builder: Builder, wanted: (state: BuilderState) => boolean): Promise<BuilderState> {
+/** The builder's state once `wanted` holds: awaited as an event, with a generous deadline. */
+function untilState (builder: Builder, wanted: (state: BuilderState) => boolean, timeoutMs = 60_000): Promise<BuilderState> {
   if (wanted(builder.state)) return Promise.resolve(builder.state)
-  return new Promise(resolve => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      builder.off('state', onState)
+      reject(new Error(`the builder's state is still ${JSON.stringify(builder.state)} after ${timeoutMs} ms`))
+    }, timeoutMs)
     const onState = (state: BuilderState) => {
       if (!wanted(state)) return
+      clearTimeout(timer)
       builder.off('state', onState)
       resolve(state)
     }
@@ -55,8 +62,8 @@ t.test('a missing builder is created on the remote driver and bootstrapped', asy
     ['buildx', 'inspect', '--bootstrap', 'build-hook']
   ])
   t.match(builder.state, { status: 'ready', reason: null, bootstrapped: true })
-  await builder.whenReady()
-  t.pass('once ready, waiting for it returns at once')
+  const settled = await Promise.race([builder.whenReady().then(() => 'ready'), Promise.resolve().then(() => 'pending')])
+  t.equal(settled, 'ready', 'once ready, waiting for it returns at once')
   t.same(log.entries.filter(e => e.level === 'info').map(e => e.msg), ['Created the builder.', 'The builder is ready.'])
   t.same(docker.calls().map(call => call.envKeys), [['DOCKER_CONFIG', 'HOME', 'PATH'], ['DOCKER_CONFIG', 'HOME', 'PATH'], ['DOCKER_CONFIG', 'HOME', 'PATH']], 'a minimal environment')
 })
@@ -111,7 +118,7 @@ t.test('while BuildKit is unreachable it retries with backoff, logging once, and
   buildkit.port = Number(new URL(endpoint).port)
   await buildkit.start()
   t.teardown(() => buildkit.stop())
-  await builder.whenReady(AbortSignal.timeout(10_000))
+  await builder.whenReady(AbortSignal.timeout(60_000))
   t.match(builder.state, { status: 'ready', bootstrapped: true })
 })
 
@@ -135,25 +142,31 @@ t.test('the buildx plugin missing keeps the builder unavailable with that reason
 t.test('a bootstrap that hangs past the attempt timeout counts as unreachable', async t => {
   const endpoint = await closedEndpoint()
   const { docker, log } = setup(t)
-  docker.control({ deadlineMs: 60_000 })
-  const builder = new Builder({ settings: settings(endpoint), env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, DOCKER_CONFIG: docker.configDir }, log, retry: { initialMs: 5_000 }, attemptTimeoutMs: 300 })
+  // The bootstrap would hang for an hour; `ls` and `create` before it must fit in the attempt timeout even
+  // on a loaded machine, so it is generous (the test takes about that long).
+  docker.control({ deadlineMs: 3_600_000 })
+  const builder = new Builder({ settings: settings(endpoint), env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, DOCKER_CONFIG: docker.configDir }, log, retry: { initialMs: 60_000 }, attemptTimeoutMs: 5_000 })
   t.teardown(() => builder.stop())
   builder.start()
   const state = await untilState(builder, s => s.status === 'unavailable')
   t.equal(state.reason, `BuildKit is unreachable at ${endpoint} (docker buildx inspect timed out)`)
+  const inspect = docker.calls().find(call => call.argv?.[1] === 'inspect')
+  t.notOk(alive(inspect!.pid), 'the hanging docker was ended')
 })
 
 t.test('stop interrupts a bootstrap in progress and the builder ends stopped', async t => {
   const endpoint = await closedEndpoint()
-  const { docker, make } = setup(t)
-  docker.control({ deadlineMs: 60_000 })
-  const builder = make(settings(endpoint))
+  const { docker, log } = setup(t)
+  // Neither BuildKit's deadline nor the attempt timeout would end this bootstrap within the test's timeout:
+  // only stop() interrupting it lets the test finish.
+  docker.control({ deadlineMs: 3_600_000 })
+  const builder = new Builder({ settings: settings(endpoint), env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, DOCKER_CONFIG: docker.configDir }, log, attemptTimeoutMs: 3_600_000 })
+  t.teardown(() => builder.stop())
   builder.start()
-  await new Promise(resolve => setTimeout(resolve, 300))
-  const waiting = builder.whenReady(AbortSignal.timeout(60_000))
-  const started = Date.now()
+  const inspect = await eventually(() => docker.calls().find(call => call.argv?.[1] === 'inspect'), 'the bootstrap to be under way')
+  const waiting = builder.whenReady(AbortSignal.timeout(3_600_000))
   await builder.stop()
-  t.ok(Date.now() - started < 5_000, 'did not wait for the 60 s deadline')
+  t.notOk(alive(inspect.pid), 'the bootstrap in progress was interrupted')
   t.match(builder.state, { status: 'stopped', reason: 'the service is shutting down' })
   builder.start()
   t.equal(builder.state.status, 'stopped', 'a stopped builder does not start again')
@@ -176,6 +189,6 @@ t.test('a build that finds BuildKit gone sends the builder back to bootstrapping
   await builder.whenReady()
   builder.reportUnavailable('BuildKit is unreachable at x')
   t.match(builder.state, { status: 'unavailable', reason: 'BuildKit is unreachable at x', bootstrapped: true })
-  await builder.whenReady(AbortSignal.timeout(10_000))
+  await builder.whenReady(AbortSignal.timeout(60_000))
   t.equal(docker.commands().filter(argv => argv[1] === 'inspect').length, 2)
 })

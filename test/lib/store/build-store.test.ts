@@ -19,8 +19,8 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   const created = store.record(NEW, new Date('2026-11-25T10:00:00.000Z')).build
   t.same(created, {
     id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
-    images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null })),
-    deploy: { ...NEW.deploy, error: null }, error: null, attempt: 1, supersededBy: null
+    images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
+    deploy: { ...NEW.deploy, error: null }, error: null, attempt: 1, supersededBy: null, retry: null
   })
   t.same(store.nextQueued([]), created)
   t.equal(store.nextQueued(['demo']), null, 'a busy project is skipped')
@@ -137,6 +137,30 @@ t.test('a build failed by recovery ends its images: the one building failed, the
     { status: 'failed', error: 'the service stopped while this image was building' },
     { status: 'cancelled', error: null }
   ])
+})
+
+t.test('a build that lost BuildKit is queued again with attempt + 1 and why; a newer queued build replaces it instead', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const finals: string[] = []
+  store.on('final', event => finals.push(`${event.id} ${event.status}`))
+  store.record(trigger('a', null, 'p1'))
+  store.start(1)
+  store.updateImage(1, 0, { status: 'failed', error: 'the connection to BuildKit was lost', reason: 'builder-connection-lost' })
+  t.equal(store.get(1)!.images[0]!.reason, 'builder-connection-lost', 'an image keeps its reason')
+  const retry = { reason: 'builder-connection-lost' as const, error: 'registry.test/demo/web: the connection to BuildKit was lost' }
+  t.equal(store.requeue(1, retry, new Date('2026-11-25T10:00:00.000Z')), 'queued')
+  t.match(store.get(1), {
+    status: 'queued', attempt: 2, startedAt: null, finishedAt: null, error: null,
+    images: [{ status: 'pending', error: null, reason: null, digest: null }],
+    retry: { attempt: 1, ...retry, at: '2026-11-25T10:00:00.000Z' }
+  })
+  t.equal(store.requeue(1, retry), null, 'only a running build')
+  store.start(1)
+  store.record(trigger('b', null, 'p1'))
+  t.equal(store.requeue(1, retry), 'superseded', 'a newer push of the project is queued: the newest push wins')
+  t.match(store.get(1), { status: 'superseded', supersededBy: 2, attempt: 3, finishedAt: String, retry: { attempt: 2 } })
+  t.same(finals, ['1 superseded'])
 })
 
 t.test('only queued builds can be cancelled directly', async t => {
