@@ -38,7 +38,7 @@ const failures: Array<[string, FakeDockerControl, FailureReason, string]> = [
   ['the Git host is down', { repositories: { [REPO]: { down: true } } }, 'git-fetch-failed',
     `BuildKit could not fetch https://git.test/org/demo: unable to access '${REPO}/': Failed to connect to git.test port 443 after 0 ms: Couldn't connect to server (is the Git host up and reachable from BuildKit?)`],
   ['the repository is private and no token is set', { repositories: { [REPO]: { token: 'secret-token-value' } } }, 'git-auth',
-    'BuildKit could not fetch https://git.test/org/demo: authentication required (set GIT_TOKEN for a private repository)'],
+    'BuildKit could not fetch https://git.test/org/demo: authentication required (set [projects.code] token_env, or GIT_TOKEN with the host in GIT_TOKEN_HOSTS)'],
   ['a build step fails', { images: { 'registry.test/demo/web': { fail: 'step' } } }, 'step-failed',
     "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s) | make: *** [Makefile:4: test] Error 2"],
   ['the Dockerfile is not at that commit', { repositories: { [REPO]: { commits: { [COMMIT]: ['README.md'] } } } }, 'dockerfile-not-found',
