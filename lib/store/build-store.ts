@@ -121,8 +121,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   }
 
   /**
-   * Records a trigger in one transaction: a delivery id already seen, or a commit that a queued or running
-   * build of the project already has, returns that build (`duplicate`); otherwise the new build is queued
+   * Records a trigger in one transaction: a delivery id already seen, or a commit that the project's newest
+   * queued or running build already has, returns that build (`duplicate`); otherwise the new build is queued
    * and every queued build of the project is superseded by it (newest push wins).
    */
   record (build: NewBuild, now = new Date()): Recorded {
@@ -145,9 +145,14 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const seen = delivery === null
         ? undefined
         : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
-      const same = seen ?? this.#sql(`
-        SELECT id FROM builds WHERE project = ? AND commit_sha = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
-      `).get(build.project, commit) as { id: number } | undefined
+      // Only the newest queued or running build counts: a push back to what an older build has (a
+      // force-push back, a revert to what is running while something newer is queued) must build.
+      const newest = seen === undefined
+        ? this.#sql(`
+          SELECT id, commit_sha FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
+        `).get(build.project) as { id: number, commit_sha: string } | undefined
+        : undefined
+      const same = seen ?? (newest?.commit_sha === commit ? newest : undefined)
       if (same !== undefined) {
         this.#rememberDelivery(build, same.id, now)
         return { build: this.get(same.id)!, duplicate: true, superseded: [] }

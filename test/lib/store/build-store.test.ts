@@ -106,6 +106,19 @@ t.test('a commit already queued or running for the project is a duplicate, not a
   t.match(store.record(other), { duplicate: false }, 'delivery ids are per source')
 })
 
+t.test('a commit is a duplicate only of the newest queued or running build: a push back to the running commit is built', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record(trigger('a'))
+  store.start(1)
+  t.match(store.record(trigger('b')), { duplicate: false, build: { id: 2, status: 'queued' } })
+  t.match(store.record(trigger('a')), { duplicate: false, superseded: [2], build: { id: 3, status: 'queued' } }, 'X running, Y queued, a force-push back to X')
+  t.match(store.get(2), { status: 'superseded', supersededBy: 3 })
+  t.match(store.record(trigger('a')), { duplicate: true, build: { id: 3 } }, 'the newest build has it: a duplicate of that one')
+  t.match(store.record(trigger('c', null, 'other')), { duplicate: false, build: { id: 4 } })
+  t.match(store.record(trigger('a')), { duplicate: true, build: { id: 3 } }, "another project's builds do not count")
+})
+
 t.test('recovery queues again what a dead process left running, fails it after the last attempt, and coalesces', async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
