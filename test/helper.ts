@@ -148,10 +148,10 @@ export async function build (
 }
 
 /** Polls `check` until it returns a value other than undefined (no fixed sleeps; a generous deadline). */
-export async function eventually<T> (check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T> (check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = check()
+    const value = await check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))

@@ -290,15 +290,22 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     `).all(project, cutoff.id) as Array<{ id: number }>).map(row => row.id)
   }
 
-  /** The build's final status; images still pending or running end with it. */
-  finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
+  /**
+   * The build's final status; images still pending or running end with it. Only a queued or running build
+   * can be finished: false (and nothing changed) when it is already finished, or unknown.
+   */
+  finish (id: number, status: BuildStatus, error: string | null, now = new Date()): boolean {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
     const project = this.db.transaction(() => {
-      const row = this.#sql('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING project').get(status, error, now.toISOString(), id) as { project: string }
+      const row = this.#sql(`UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running') RETURNING project`)
+        .get(status, error, now.toISOString(), id) as { project: string } | undefined
+      if (row === undefined) return null
       this.#sql(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
       return row.project
     })()
+    if (project === null) return false
     this.#final(id, project, status)
+    return true
   }
 
   /** Builds newest first, filtered, at most `limit`, and the id to ask `before` for the next page (or null). */

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, builderReady, harness, TOKENS } from '../helper.js'
+import { build, builderReady, eventually, harness, TOKENS } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 
 const CONFIG_READY = { ready: true, detail: { projects: 1 } }
@@ -31,13 +31,10 @@ t.test('GET /ready answers 503 while the builder has never bootstrapped', async 
   const { app, docker } = await harness(t, { BUILDKIT_HOST: endpoint })
   docker.control({ deadlineMs: 50 })
   const reason = `BuildKit is unreachable at ${endpoint} (context deadline exceeded)`
-  const res = await (async () => {
-    for (;;) {
-      const res = await app.inject({ method: 'GET', url: '/ready' })
-      if (res.json().reason === reason) return res
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
-  })()
+  const res = await eventually(async () => {
+    const res = await app.inject({ method: 'GET', url: '/ready' })
+    return res.json().reason === reason ? res : undefined
+  }, 'the builder to report BuildKit unreachable')
   t.equal(res.statusCode, 503)
   t.match(res.json(), { status: 'unavailable', reason, builder: { ready: false, reason, detail: { state: 'unavailable', endpoint } } })
 })
@@ -52,9 +49,11 @@ t.test('GET /ready answers 503 with the reason while a component is not ready', 
     status: 'unavailable',
     reason: 'builder is unreachable at tcp://127.0.0.1:1234',
     config: CONFIG_READY,
+    git: { ready: true, detail: { version: res.json().git.detail.version } },
     store: { ready: true },
     builder: { ready: false, reason: 'builder is unreachable at tcp://127.0.0.1:1234', detail: { name: 'build-hook' } }
   })
+  t.match(res.json().git.detail.version, /^git version \d/, 'git was found at start-up')
   app.readiness.set('builder', { ready: true })
   t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200)
 })

@@ -87,6 +87,23 @@ t.test('a branch the repository does not have answers 502 and records nothing', 
   t.equal(app.store.get(1), null)
 })
 
+t.test('without git on the machine, a trigger without a commit answers 500 saying so, and /ready is 503 naming git', async t => {
+  const { symlinkSync } = await import('node:fs')
+  const path = await import('node:path')
+  const { FAKE_BIN } = await import('../fixtures/docker.js')
+  const bin = (await import('../helper.js')).tempDir(t)
+  symlinkSync(process.execPath, path.join(bin, 'node')) // docker's double runs on node; git is nowhere
+  const { app } = await harness(t, { CONFIG_PATH: writeConfig(t, MINIMAL_CONFIG), PATH: `${FAKE_BIN}${path.delimiter}${bin}` })
+  const res = await trigger(app)
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: "cannot resolve the branch head: git is not installed: no 'git' executable on PATH" })
+  t.equal(app.store.get(1), null)
+  const ready = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json(), { status: 'unavailable', reason: "git is not installed: no 'git' executable on PATH", git: { ready: false, reason: "git is not installed: no 'git' executable on PATH" } })
+  t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202, 'a trigger naming its commit needs no git')
+})
+
 t.test('a private repository: GIT_TOKEN reaches git and BuildKit, and never argv, logs, records or errors', async t => {
   const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
   let logged = ''
@@ -220,9 +237,11 @@ t.test('a build past timeout_seconds is interrupted, its whole process tree ends
   t.equal(build.status, 'failed')
   t.equal(build.error, 'timed out after 1 s')
   t.equal(build.images[0]!.status, 'cancelled')
+  // On a busy machine the second can pass before the buildx plugin has started: count what did start
+  // (the tree of a hanging plugin is the next test's, which waits for it first).
   const pids = docker.calls().filter(call => call.argv?.includes('build') || call.event === 'hanging').map(call => call.pid)
-  t.ok(pids.length >= 2, 'docker and its buildx plugin')
-  t.same(pids.filter(alive), [], 'none of them is left')
+  t.ok(pids.length >= 1, 'docker started')
+  t.same(pids.filter(alive), [], 'nothing it started is left')
 })
 
 t.test('interrupting a build that ignores SIGINT kills its process group after the grace period', async t => {

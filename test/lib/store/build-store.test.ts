@@ -35,8 +35,8 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   })
   t.equal(store.get(2), null)
   store.close()
-  store.close()
-  t.pass('closing twice is harmless')
+  t.doesNotThrow(() => store.close(), 'closing twice is harmless')
+  t.equal(store.db.open, false)
 })
 
 t.test('the database is in WAL mode under DATA_DIR, at the current schema version', async t => {
@@ -146,6 +146,24 @@ t.test('only queued builds can be cancelled directly', async t => {
   t.ok(store.cancelQueued(1, 'cancelled through the API'))
   t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', finishedAt: String })
   t.notOk(store.cancelQueued(1, 'again'))
+})
+
+t.test('a finished build cannot be finished again: the first outcome stays, and is announced once', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const finals: unknown[] = []
+  store.on('final', event => finals.push(event))
+  store.record(trigger('a'))
+  store.start(1)
+  store.updateImage(1, 0, { status: 'succeeded', digest: null, durationMs: 1, error: null })
+  t.equal(store.finish(1, 'cancelled', 'cancelled through the API', new Date('2026-11-25T10:00:00.000Z')), true)
+  t.equal(store.finish(1, 'succeeded', null, new Date('2026-11-25T10:00:05.000Z')), false, 'refused')
+  t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', finishedAt: '2026-11-25T10:00:00.000Z', images: [{ status: 'succeeded' }, { status: 'cancelled' }] })
+  t.same(finals, [{ id: 1, project: 'demo', status: 'cancelled' }])
+  t.equal(store.finish(99, 'failed', 'no such build'), false, 'an unknown build is no error either')
+  store.record(trigger('b'))
+  t.equal(store.finish(2, 'failed', 'its project is gone'), true, 'a queued build can be finished')
+  t.match(store.get(2), { status: 'failed' })
 })
 
 t.test('retention deletes the finished builds of a project beyond the newest N, never queued or running ones', async t => {
