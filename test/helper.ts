@@ -98,7 +98,8 @@ export async function serverEnv (t: Test, overrides: Record<string, string | und
 /** Fast retries and kills, and no shutdown grace, unless a test says otherwise. */
 export const TEST_APP_OPTIONS: Omit<AppOptions, 'env'> = {
   buildx: { retry: { initialMs: 50, maxMs: 200 }, killGraceMs: 2_000 },
-  builds: { shutdownGraceMs: 0 },
+  // The head check asks the project's Git host: tests that have one (a git server of theirs) turn it on.
+  builds: { shutdownGraceMs: 0, headCheck: false },
   kube: { pollMs: 20 }
 }
 

@@ -7,7 +7,7 @@ import { BuildLog, buildLogPath } from './build-log.js'
 import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
 import type { Deployer } from '../kube/kube-deployer.js'
-import type { BuildRecord, BuildStatus } from './record.js'
+import { builtCommit, type BuildRecord, type BuildStatus } from './record.js'
 import type { Log } from '../log.js'
 
 /** Why a running build was interrupted: the AbortSignal's reason. */
@@ -56,12 +56,14 @@ export class BuildRunner {
     const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
     options.live?.open(build.id, buildLog)
     const env = options.gitToken === null ? options.env : { ...options.env, [GIT_AUTH_SECRET]: options.gitToken }
-    buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
+    const commit = builtCommit(build)
+    buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${commit} (attempt ${build.attempt})`)
+    if (build.commitReason !== null) buildLog.write('build-hook', build.commitReason)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageBuildResult> => {
         options.store.updateImage(build.id, position, { status: 'running' })
         const result = await buildImage({
-          spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuth: options.gitToken !== null },
+          spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit, gitAuth: options.gitToken !== null },
           endpoint: options.endpoint,
           tmpRoot: tmpDir(options.dataDir),
           env,

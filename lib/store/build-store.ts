@@ -36,6 +36,8 @@ interface BuildRow {
   deploy_resources: string
   deploy_error: string | null
   superseded_by: number | null
+  built_commit: string | null
+  commit_reason: string | null
 }
 
 interface ImageRow {
@@ -79,6 +81,14 @@ export interface ListQuery {
   /** Only builds with a smaller id (the next page). */
   before?: number
   limit: number
+}
+
+/** What a starting build builds, when it is not the commit it was triggered for (or why the head is unknown). */
+export interface StartCommit {
+  commit: string
+  reason: string | null
+  /** Each image's tags for that commit, by position. */
+  tags: ReadonlyArray<readonly string[]>
 }
 
 export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error'>>
@@ -147,9 +157,10 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
         : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
       // Only the newest queued or running build counts: a push back to what an older build has (a
       // force-push back, a revert to what is running while something newer is queued) must build.
+      // A running build counts with the commit it builds (the head, when that moved after its push).
       const newest = seen === undefined
         ? this.#sql(`
-          SELECT id, commit_sha FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
+          SELECT id, coalesce(built_commit, commit_sha) AS commit_sha FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
         `).get(build.project) as { id: number, commit_sha: string } | undefined
         : undefined
       const same = seen ?? (newest?.commit_sha === commit ? newest : undefined)
@@ -195,6 +206,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       project: build.project,
       status: 'queued',
       trigger: { ...build.trigger },
+      commit: null,
+      commitReason: null,
       createdAt,
       startedAt: null,
       finishedAt: null,
@@ -221,9 +234,21 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     return row === undefined ? null : this.get(row.id)
   }
 
-  /** queued → running. */
-  start (id: number, now = new Date()): void {
-    this.#sql(`UPDATE builds SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(now.toISOString(), id)
+  /**
+   * queued → running, building the commit it was triggered for or `built`'s; false (and nothing changed)
+   * when the build is not queued any more (cancelled or superseded meanwhile).
+   */
+  start (id: number, now = new Date(), built?: StartCommit): boolean {
+    return this.db.transaction(() => {
+      const started = this.#sql(`
+        UPDATE builds SET status = 'running', started_at = ?, built_commit = coalesce(?, commit_sha), commit_reason = ? WHERE id = ? AND status = 'queued' RETURNING id
+      `).get(now.toISOString(), built?.commit ?? null, built?.reason ?? null, id) !== undefined
+      if (started && built !== undefined) {
+        const tags = this.#sql('UPDATE build_images SET tags = ? WHERE build_id = ? AND position = ?')
+        built.tags.forEach((entry, position) => tags.run(JSON.stringify(entry), id, position))
+      }
+      return started
+    })()
   }
 
   updateImage (id: number, position: number, patch: ImagePatch): void {
@@ -356,6 +381,8 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
     project: row.project,
     status: row.status,
     trigger: { source: row.source, event: row.event, delivery: row.delivery, ref: row.ref, commit: row.commit_sha, sender: row.sender },
+    commit: row.built_commit,
+    commitReason: row.commit_reason,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -18,7 +18,7 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.teardown(() => store.close())
   const created = store.record(NEW, new Date('2026-11-25T10:00:00.000Z')).build
   t.same(created, {
-    id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
+    id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, commit: null, commitReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null })),
     deploy: { ...NEW.deploy, error: null }, error: null, attempt: 1, supersededBy: null
   })
@@ -195,4 +195,23 @@ t.test('a database from the first schema version opens, migrates, and keeps its 
   t.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
   t.match(store.get(1), { status: 'succeeded', supersededBy: null, trigger: { commit: 'a'.repeat(40) } })
   t.match(store.record(trigger('b', 'x')), { build: { id: 2 }, duplicate: false }, 'and the new tables work')
+})
+
+t.test('migration 4: builds that had started before it built their pushed commit; queued ones have not started', async t => {
+  const dir = tempDir(t)
+  const { MIGRATIONS } = await import('../../../lib/store/migrations.js')
+  const old = new Database(path.join(dir, DATABASE_FILE))
+  for (const step of MIGRATIONS.slice(0, 3)) step(old)
+  old.pragma('user_version = 3')
+  const insert = old.prepare(`INSERT INTO builds (project, status, source, event, ref, commit_sha, created_at, started_at, deploy_status) VALUES ('demo', ?, 'github', 'push', 'refs/heads/main', ?, '2026-01-01T00:00:00.000Z', ?, 'skipped')`)
+  insert.run('succeeded', 'a'.repeat(40), '2026-01-01T00:00:01.000Z')
+  insert.run('queued', 'b'.repeat(40), null)
+  old.close()
+  const store = new BuildStore(dir)
+  t.teardown(() => store.close())
+  t.match(store.get(1), { status: 'succeeded', commit: 'a'.repeat(40), commitReason: null })
+  t.match(store.get(2), { status: 'queued', commit: null, commitReason: null })
+  t.equal(store.start(2), true)
+  t.match(store.get(2), { status: 'running', commit: 'b'.repeat(40) }, 'starting without a head check builds the pushed commit')
+  t.equal(store.start(2), false, 'a running build does not start again')
 })
