@@ -159,6 +159,17 @@ export async function eventually<T> (check: () => T | undefined | Promise<T | un
   }
 }
 
+/** `promise`, or a failure naming `what` once `timeoutMs` passed: an awaited event that never comes fails the test. */
+export async function within<T> (promise: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs) })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** The build's record once its status is one of `statuses`. */
 export function buildIn (app: FastifyInstance, id: number, statuses: readonly BuildStatus[]): Promise<BuildRecord> {
   return eventually(() => {

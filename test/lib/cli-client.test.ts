@@ -1,6 +1,7 @@
+import { writeFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { main } from '../../lib/cli/main.js'
-import { builderReady, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { builderReady, finished, harness, MINIMAL_CONFIG, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { runTs } from '../process.js'
 
@@ -40,11 +41,14 @@ t.test('trigger --follow exits 1 and says why when the build fails', async t => 
 
 t.test('trigger without --follow returns once the build is queued; a duplicate says so', async t => {
   const { app, client, docker } = await service(t)
-  docker.control({ images: { 'registry.test/demo/web': { durationMs: 500 } } })
+  // The build holds until the gate exists: the second trigger surely finds it queued or running.
+  const gate = `${tempDir(t)}/gate`
+  docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate } } })
   t.same(await run(['trigger', 'demo', '--commit', COMMIT], client), { code: 0, stdout: '', stderr: `build 1 of demo at ${COMMIT}: queued\n` })
   const again = await run(['trigger', 'demo', '--commit', COMMIT], client)
   t.match(again.stderr, /^build 1 of demo at c{40}: already (queued|running) \(no second build\)\n$/)
-  await finished(app, 1)
+  writeFileSync(gate, '')
+  t.equal((await finished(app, 1)).status, 'succeeded')
 })
 
 t.test('builds lists builds newest first; logs prints one, or follows it', async t => {
