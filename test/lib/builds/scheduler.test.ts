@@ -180,3 +180,29 @@ t.test('a head check that moved: the head is built and tagged, the pushed commit
   await eventually(() => store.get(1)!.status === 'succeeded' || undefined, 'the build')
   t.match(store.get(1), { trigger: { commit }, commit: head, commitReason: `the branch head moved to ${head} after this push of ${commit}: built the head`, images: [{ tags: ['latest', 'sha-bbbbbbbbbbbb'] }] })
 })
+
+t.test('a build superseded while its head is checked never starts; the newer one runs next', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const checks: Array<(head: string) => void> = []
+  const ran: number[] = []
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 2, timeoutSeconds: 60, log: silent,
+    resolveHead: () => new Promise<string>(resolve => checks.push(resolve)),
+    run: async build => { ran.push(build.id); return { status: 'succeeded', error: null } }
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const push = (commit: string) => store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
+  push('a'.repeat(40))
+  scheduler.poke()
+  await eventually(() => checks[0], 'the first head check')
+  t.same(push('b'.repeat(40)).superseded, [1])
+  scheduler.poke()
+  t.equal(checks.length, 1, 'the project has one build at a time, checks included')
+  checks[0]!('b'.repeat(40))
+  await eventually(() => checks[1], 'the newer build to check its head')
+  checks[1]!('b'.repeat(40))
+  await eventually(() => store.get(2)!.status === 'succeeded' || undefined, 'the newer build')
+  t.same(ran, [2])
+  t.match(store.get(1), { status: 'superseded', startedAt: null, commit: null })
+})
