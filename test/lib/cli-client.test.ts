@@ -47,8 +47,12 @@ t.test('trigger without --follow returns once the build is queued; a duplicate s
   t.same(await run(['trigger', 'demo', '--commit', COMMIT], client), { code: 0, stdout: '', stderr: `build 1 of demo at ${COMMIT}: queued\n` })
   const again = await run(['trigger', 'demo', '--commit', COMMIT], client)
   t.match(again.stderr, /^build 1 of demo at c{40}: already (queued|running) \(no second build\)\n$/)
+  await run(['trigger', 'demo', '--commit', 'e'.repeat(40)], client)
+  const list = await run(['builds'], client)
+  t.match(list.stdout, /^ {5}2 {2}demo {18}queued {6}eeeeeeeeeeee {2}\S+\n {5}1 {2}demo {18}(queued|running) +cccccccccccc /, 'a queued build shows the commit it was triggered for')
   writeFileSync(gate, '')
   t.equal((await finished(app, 1)).status, 'succeeded')
+  t.equal((await finished(app, 2)).status, 'succeeded')
 })
 
 t.test('builds lists builds newest first; logs prints one, or follows it', async t => {

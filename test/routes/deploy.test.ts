@@ -148,13 +148,18 @@ t.test('cancelling a build while it waits for a rollout records it cancelled', a
   t.match(await finished(app, 1), { status: 'cancelled', error: 'cancelled through the API', deploy: { status: 'failed', error: 'interrupted' } })
 })
 
-t.test('cancelling a build while an API call hangs ends the call at once and records it cancelled', async t => {
-  const { app, kube } = await setup(t, 'resources = ["deployment/web"]\ntimeout_seconds = 600')
-  kube.add('deployments', 'demo', 'web')
-  kube.unresponsive = true
-  await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: COMMIT } })
+/** A build whose deploy step is stuck in its first API call (a GET the API server never answers). */
+async function hangingDeploy (t: Test) {
+  const h = await setup(t, 'resources = ["deployment/web"]\ntimeout_seconds = 600')
+  h.kube.add('deployments', 'demo', 'web')
+  h.kube.unresponsive = true
+  await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: COMMIT } })
   const { eventually } = await import('../helper.js')
-  const hanging = await eventually(() => kube.requests[0], 'the deploy step to read the deployment')
+  return { ...h, hanging: await eventually(() => h.kube.requests[0], 'the deploy step to read the deployment') }
+}
+
+t.test('cancelling a build while an API call hangs ends the call at once and records it cancelled', async t => {
+  const { app, kube, hanging } = await hangingDeploy(t)
   await app.inject({ method: 'POST', url: '/builds/1/cancel', headers: auth })
   await hanging.hungUp // the request was aborted, not left to the API server
   t.match(await finished(app, 1), { status: 'cancelled', error: 'cancelled through the API', deploy: { status: 'failed', error: 'interrupted' } })
@@ -162,21 +167,13 @@ t.test('cancelling a build while an API call hangs ends the call at once and rec
 })
 
 t.test('shutdown interrupts a deploy whose API call hangs: the call is aborted and the build recorded cancelled', async t => {
-  const { app, kube } = await setup(t, 'resources = ["deployment/web"]\ntimeout_seconds = 600')
-  kube.add('deployments', 'demo', 'web')
-  kube.unresponsive = true
-  await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: COMMIT } })
-  const { eventually } = await import('../helper.js')
-  const hanging = await eventually(() => kube.requests[0], 'the deploy step to read the deployment')
-  const store = app.store
+  const { app, env, kube, hanging } = await hangingDeploy(t)
   const closed = app.close()
   await hanging.hungUp
   await closed
   t.equal(kube.requests.length, 1)
   const { BuildStore } = await import('../../lib/store/build-store.js')
-  const { env } = app as unknown as { env: { DATA_DIR: string } }
-  const reopened = new BuildStore(env.DATA_DIR)
+  const reopened = new BuildStore(env.DATA_DIR!)
   t.teardown(() => reopened.close())
   t.match(reopened.get(1), { status: 'cancelled', error: 'cancelled: the service shut down', deploy: { status: 'failed', error: 'interrupted' } })
-  t.equal(store.db.open, false)
 })

@@ -120,6 +120,8 @@ t.test('cancelling a build during its head check cancels it at once and frees th
   const { app, push } = await setup(t, silent.url, { headCheckTimeoutMs: 600_000 })
   const id = await push('c0ffee'.padEnd(40, '4'))
   await eventually(() => silent.sockets[0], 'git ls-remote to ask the host')
+  const projects = await app.inject({ method: 'GET', url: '/projects', headers: { authorization: `Bearer ${TOKENS[0]}` } })
+  t.match(projects.json().projects[0].lastBuild, { id, status: 'queued', commit: 'c0ffee'.padEnd(40, '4') }, 'not started: the pushed commit')
   const hungUp = new Promise(resolve => silent.sockets[0]!.once('close', resolve))
   const res = await app.inject({ method: 'POST', url: `/builds/${id}/cancel`, headers: { authorization: `Bearer ${TOKENS[0]}` } })
   t.equal(res.statusCode, 202)
