@@ -6,6 +6,7 @@ import config from './plugins/config.js'
 import errors from './plugins/errors.js'
 import requestLog from './plugins/request-log.js'
 import readiness from './plugins/readiness.js'
+import git from './plugins/git.js'
 import auth from './plugins/auth.js'
 import store from './plugins/store.js'
 import kube, { type KubePluginOptions } from './plugins/kube.js'
@@ -47,6 +48,7 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(errors)
   await fastify.register(requestLog)
   await fastify.register(readiness)
+  await fastify.register(git)
   await fastify.register(auth, { announceToken: options.announceToken })
   await fastify.register(store)
   await fastify.register(kube, options.kube ?? {})

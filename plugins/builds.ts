@@ -7,6 +7,7 @@ import { Scheduler } from '../lib/builds/scheduler.js'
 import { resolveBranch } from '../lib/git/ls-remote.js'
 import { childEnv } from '../lib/process/child-env.js'
 import { endLeftovers } from '../lib/process/process-groups.js'
+import type { ProjectSettings } from '../lib/config/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,6 +19,10 @@ declare module 'fastify' {
 export interface BuildsPluginOptions {
   /** On close, how long running builds may go on before they are interrupted (default: the config's). */
   shutdownGraceMs?: number
+  /** The head check before a webhook build starts (default on; tests whose repositories do not exist turn it off). */
+  headCheck?: boolean
+  /** How long the head check may take (default 15 s). */
+  headCheckTimeoutMs?: number
 }
 
 /** A build that was running when the process died (or lost BuildKit) is run again, up to this many attempts in all. */
@@ -29,6 +34,10 @@ export const LEFTOVER_GRACE_MS = 3_000
 // Routes record builds through `builds`; the scheduler runs them on the builder from the store.
 export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, options) {
   const { settings, env, store, buildx } = fastify
+  const gitEnv = childEnv(env)
+  // The branch head with git ls-remote: for API calls without a commit, and for the head check.
+  const resolveCommit = (project: ProjectSettings, signal?: AbortSignal): Promise<string> =>
+    resolveBranch({ url: project.code.url, branch: project.code.branch, credential: fastify.gitCredentials.get(project.slug) ?? null, env: gitEnv, redactor: fastify.redactor, signal })
   const scheduler = new Scheduler({
     store,
     projects: settings.projects,
@@ -39,12 +48,13 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     log: fastify.log.child({ component: 'scheduler' }),
     onFinished: build => {
       pruneBuilds(store, env.DATA_DIR, build.project, settings.keepBuilds).catch((err: unknown) => fastify.log.error({ err }, 'Deleting old builds failed.'))
-    }
+    },
+    ...(options.headCheck === false ? {} : { resolveHead: resolveCommit }),
+    headCheckTimeoutMs: options.headCheckTimeoutMs
   })
-  const gitEnv = childEnv(env)
   const queue = new BuildQueue({
     store,
-    resolveCommit: project => resolveBranch({ url: project.code.url, branch: project.code.branch, credential: fastify.gitCredentials.get(project.slug) ?? null, env: gitEnv, redactor: fastify.redactor }),
+    resolveCommit,
     // After the answers are on their way: spawning docker is no work for the requests that recorded builds.
     onRecorded: () => setImmediate(() => scheduler.poke()),
     interrupt: (id, reason) => scheduler.interrupt(id, reason)

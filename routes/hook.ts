@@ -67,7 +67,7 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: 'webhook' },
     schema: {
       params: Params,
-      response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 502: ErrorResponse }
+      response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse, 502: ErrorResponse }
     }
   }, async (request, reply) => {
     const project = projects.get(request.params.slug)
@@ -94,7 +94,8 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
       request.log.info({ buildId: build.id, project: project.slug, commit: build.trigger.commit, source: build.trigger.source, superseded }, 'Build queued.')
       return reply.code(202).send({ ...answer, status: 'queued' as const })
     } catch (err) {
-      // The branch head could not be resolved: the repository's answer, not ours.
+      // No git on this machine is the hook's own fault (and /ready says so); anything else is the repository's answer.
+      if (err instanceof BuildHookError && err.code === 'BH_GIT_MISSING') throw new HttpError(500, `cannot resolve the branch head: ${err.message}`)
       if (err instanceof BuildHookError && err.code.startsWith('BH_GIT_')) throw new HttpError(502, err.message)
       throw err
     }

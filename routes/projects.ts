@@ -1,7 +1,7 @@
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse } from '../lib/api/error-schema.js'
-import { BuildStatusSchema } from '../lib/builds/record.js'
+import { builtCommit, BuildStatusSchema } from '../lib/builds/record.js'
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -42,7 +42,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
           branch: project.code.branch,
           images: project.images.map(image => ({ image: `${image.name}:${image.tag}`, dockerfile: image.location, context: image.context })),
           deployments: project.deployments === null ? null : { namespace: project.deployments.namespace, resources: project.deployments.resources.map(r => `${r.kind}/${r.name}`) },
-          lastBuild: last === undefined ? null : { id: last.id, status: last.status, commit: last.trigger.commit, createdAt: last.createdAt, finishedAt: last.finishedAt }
+          lastBuild: last === undefined ? null : { id: last.id, status: last.status, commit: builtCommit(last), createdAt: last.createdAt, finishedAt: last.finishedAt }
         }
       })
     }

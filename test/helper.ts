@@ -98,7 +98,8 @@ export async function serverEnv (t: Test, overrides: Record<string, string | und
 /** Fast retries and kills, and no shutdown grace, unless a test says otherwise. */
 export const TEST_APP_OPTIONS: Omit<AppOptions, 'env'> = {
   buildx: { retry: { initialMs: 50, maxMs: 200 }, killGraceMs: 2_000 },
-  builds: { shutdownGraceMs: 0 },
+  // The head check asks the project's Git host: tests that have one (a git server of theirs) turn it on.
+  builds: { shutdownGraceMs: 0, headCheck: false },
   kube: { pollMs: 20 }
 }
 
@@ -148,13 +149,24 @@ export async function build (
 }
 
 /** Polls `check` until it returns a value other than undefined (no fixed sleeps; a generous deadline). */
-export async function eventually<T> (check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T> (check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = check()
+    const value = await check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/** `promise`, or a failure naming `what` once `timeoutMs` passed: an awaited event that never comes fails the test. */
+export async function within<T> (promise: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs) })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

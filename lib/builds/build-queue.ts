@@ -72,7 +72,11 @@ export class BuildQueue {
   /** A queued build is cancelled at once; a running one is interrupted and recorded cancelled when it stops. */
   cancel (id: number): CancelResult {
     const { store } = this.#options
-    if (store.cancelQueued(id, 'cancelled through the API')) return { outcome: 'cancelled', build: store.get(id)! }
+    if (store.cancelQueued(id, 'cancelled through the API')) {
+      // A build whose head is being checked is queued, and holds its project's slot: end the check too.
+      this.#options.interrupt(id, new BuildInterrupted('cancelled', 'cancelled through the API'))
+      return { outcome: 'cancelled', build: store.get(id)! }
+    }
     const build = store.get(id)
     if (build === null) return { outcome: 'not-found' }
     if (FINAL_STATUSES.has(build.status)) return { outcome: 'finished', build }

@@ -12,7 +12,7 @@ import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
 import type { Deployer } from '../kube/kube-deployer.js'
 import { BuildInterrupted, buildOutcome, MAX_ATTEMPTS, type BuildOutcome, type ImageOutcome } from './build-outcome.js'
-import type { BuildRecord } from './record.js'
+import { builtCommit, type BuildRecord } from './record.js'
 import type { Log } from '../log.js'
 
 export { BuildInterrupted, type BuildOutcome } from './build-outcome.js'
@@ -70,7 +70,9 @@ export class BuildRunner {
     })
     const groups = recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
     let cause: number | null = null
-    buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${build.trigger.commit} (attempt ${build.attempt})`)
+    const commit = builtCommit(build)
+    buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${commit} (attempt ${build.attempt})`)
+    if (build.commitReason !== null) buildLog.write('build-hook', build.commitReason)
     try {
       const results = await Promise.all(project.images.map(async (image, position): Promise<ImageOutcome> => {
         const result = await this.#image(build, project, position, stop, groups, buildLog, log)
@@ -105,7 +107,7 @@ export class BuildRunner {
     let result: ImageBuildResult
     try {
       result = await buildImage({
-        spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: build.trigger.commit, gitAuthHost: credential?.host ?? null },
+        spec: { builder: options.builderName, image, repositoryUrl: project.code.url, commit: builtCommit(build), gitAuthHost: credential?.host ?? null },
         endpoint: options.endpoint,
         tmpRoot: tmpDir(options.dataDir),
         env,

@@ -79,6 +79,10 @@ export const BuildRecordSchema = Type.Object({
   project: Type.String(),
   status: BuildStatusSchema,
   trigger: TriggerSchema,
+  /** The commit built (SPEC "Head check"): the pushed one, or the branch head when it moved after the push. */
+  commit: Nullable(Type.String()),
+  /** Why `commit` is not `trigger.commit`, or why the head could not be checked; null otherwise. */
+  commitReason: Nullable(Type.String()),
   createdAt: Type.String(),
   startedAt: Nullable(Type.String()),
   finishedAt: Nullable(Type.String()),
@@ -100,3 +104,8 @@ export type FailureReason = typeof FAILURE_REASONS[number]
 export type Retry = Static<typeof RetrySchema>
 export type DeployState = Static<typeof DeployStateSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>
+
+/** The commit a build builds: the one it started with, else (still queued) the one it was triggered for. */
+export function builtCommit (build: Pick<BuildRecord, 'commit' | 'trigger'>): string {
+  return build.commit ?? build.trigger.commit
+}

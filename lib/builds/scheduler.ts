@@ -1,8 +1,13 @@
 import type { ProjectSettings } from '../config/index.js'
-import type { BuildStore } from '../store/build-store.js'
+import { commitTag } from '../buildx/build-argv.js'
+import { BuildHookError } from '../errors.js'
+import type { BuildStore, StartCommit } from '../store/build-store.js'
 import { BuildInterrupted, type BuildOutcome } from './build-runner.js'
 import type { BuildRecord } from './record.js'
 import type { Log } from '../log.js'
+
+/** How long the head check may take before a build goes on with its pushed commit. */
+export const HEAD_CHECK_TIMEOUT_MS = 15_000
 
 export interface BuilderGate {
   readonly ready: boolean
@@ -19,6 +24,12 @@ export interface SchedulerOptions {
   log: Log
   /** After a build's outcome is recorded (retention). */
   onFinished?: (build: BuildRecord) => void
+  /**
+   * The head check (SPEC "The newest pushed commit is what runs"): the branch head now, asked of the Git
+   * host just before a webhook build starts. Without it, every build builds the commit it was triggered for.
+   */
+  resolveHead?: (project: ProjectSettings, signal: AbortSignal) => Promise<string>
+  headCheckTimeoutMs?: number
 }
 
 interface Running {
@@ -101,21 +112,39 @@ export class Scheduler {
   }
 
   #start (build: BuildRecord): void {
-    const { store } = this.#options
     const log = this.#options.log.child({ buildId: build.id, project: build.project })
     const project = this.#projects.get(build.project)
     if (project === undefined) {
-      store.finish(build.id, 'failed', `project '${build.project}' is no longer in the configuration`)
+      this.#options.store.finish(build.id, 'failed', `project '${build.project}' is no longer in the configuration`)
       log.warn({}, 'Build failed: its project is no longer configured.')
       return
     }
-    store.start(build.id)
+    // The project's slot is taken from here on, through the head check: its builds never overlap.
     const controller = new AbortController()
+    this.#running.set(build.id, { build, controller })
+    if (this.#options.resolveHead === undefined || build.trigger.source === 'api') this.#begin(build, project, controller, log, undefined)
+    else void this.#headCheck(build, project, controller.signal, log).then(commit => this.#begin(build, project, controller, log, commit))
+  }
+
+  /** Records the build running (building `commit`, when given) and runs it; synchronous up to the run. */
+  #begin (queued: BuildRecord, project: ProjectSettings, controller: AbortController, log: Log, commit: StartCommit | undefined): void {
+    const { store } = this.#options
+    // Shutdown began during the check: it stays queued for the next start. Interrupted, cancelled or
+    // superseded meanwhile: it never starts.
+    if (!this.#stop.signal.aborted && controller.signal.aborted) {
+      const reason = controller.signal.reason as BuildInterrupted
+      store.finish(queued.id, reason.status, reason.message)
+    }
+    if (this.#stop.signal.aborted || controller.signal.aborted || !store.start(queued.id, new Date(), commit)) {
+      this.#release(queued)
+      return
+    }
+    const build = store.get(queued.id)!
     const timeoutSeconds = this.#options.timeoutSeconds
     const timer = setTimeout(() => controller.abort(new BuildInterrupted('failed', `timed out after ${timeoutSeconds} s`, 'timed-out')), timeoutSeconds * 1000)
     const started = performance.now()
-    log.info({ commit: build.trigger.commit, attempt: build.attempt }, 'Build started.')
-    void this.#options.run({ ...build, status: 'running' }, project, controller.signal, log)
+    log.info({ commit: build.commit, attempt: build.attempt, ...(build.commitReason === null ? {} : { commitReason: build.commitReason }) }, 'Build started.')
+    void this.#options.run(build, project, controller.signal, log)
       .catch((err: unknown): BuildOutcome => {
         log.error({ err }, 'Build crashed.')
         return { status: 'failed', error: 'internal error while building (see the service log)' }
@@ -131,11 +160,56 @@ export class Scheduler {
           log.warn({ reason: outcome.retry!.reason, error: outcome.error, attempt: build.attempt, status: requeued },
             requeued === 'queued' ? 'BuildKit went away: the build is queued again.' : 'BuildKit went away: a newer queued build replaces this one.')
         }
-        this.#running.delete(build.id)
         if (requeued !== 'queued') this.#options.onFinished?.(build)
-        if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
-        this.poke()
+        this.#release(build)
       })
-    this.#running.set(build.id, { build, controller })
   }
+
+  #release (build: BuildRecord): void {
+    this.#running.delete(build.id)
+    if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    this.poke()
+  }
+
+  /**
+   * Just before a webhook build starts, the branch head: a head that moved since the push is built instead
+   * (deliveries that arrive out of order never build an older commit last). A host that cannot be reached
+   * in time leaves the pushed commit. (API calls are built as asked: without a commit, the head was resolved
+   * when the build was recorded.) Undefined: build the triggered commit, nothing to record.
+   */
+  async #headCheck (build: BuildRecord, project: ProjectSettings, signal: AbortSignal, log: Log): Promise<StartCommit | undefined> {
+    const resolveHead = this.#options.resolveHead!
+    const headCheckTimeoutMs = this.#options.headCheckTimeoutMs ?? HEAD_CHECK_TIMEOUT_MS
+    const pushed = build.trigger.commit
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(new BuildHookError('BH_GIT_UNREACHABLE', `git ls-remote timed out after ${headCheckTimeoutMs} ms`)), headCheckTimeoutMs)
+    const check = AbortSignal.any([signal, this.#stop.signal, timeout.signal])
+    let head: string
+    try {
+      head = await untilAborted(resolveHead(project, check), check)
+    } catch (err) {
+      if (signal.aborted || this.#stop.signal.aborted) return undefined
+      const reason = (err as Error).message
+      log.warn({ reason }, 'The branch head could not be checked: building the pushed commit.')
+      return { commit: pushed, reason: `the branch head could not be checked (${reason}): built the pushed commit`, tags: build.images.map(image => image.tags) }
+    } finally {
+      clearTimeout(timer)
+    }
+    if (head === pushed) return undefined
+    log.info({ pushed, head }, 'The branch head moved after the push: building the head.')
+    return {
+      commit: head,
+      reason: `the branch head moved to ${head} after this push of ${pushed}: built the head`,
+      tags: build.images.map(image => image.tags.map(tag => tag === commitTag(pushed) ? commitTag(head) : tag))
+    }
+  }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts: a resolver that hangs cannot hold a build. */
+function untilAborted<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

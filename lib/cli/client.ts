@@ -7,6 +7,8 @@ interface Build {
   project: string
   status: string
   trigger: { commit: string, source: string }
+  /** The commit built (the branch head when it moved after the push); null until the build starts. */
+  commit?: string | null
   createdAt: string
   error: string | null
 }
@@ -94,7 +96,7 @@ export async function builds (args: readonly string[], io: CliIo): Promise<numbe
   const query = new URLSearchParams(values as Record<string, string>) // only the options given
   const { builds } = await api(io).json<{ builds: Build[] }>(`builds?${query.toString()}`)
   for (const build of builds) {
-    io.stdout(`${String(build.id).padStart(6)}  ${build.project.padEnd(20)}  ${build.status.padEnd(10)}  ${build.trigger.commit.slice(0, 12)}  ${build.createdAt}${build.error === null ? '' : `  ${build.error}`}\n`)
+    io.stdout(`${String(build.id).padStart(6)}  ${build.project.padEnd(20)}  ${build.status.padEnd(10)}  ${(build.commit ?? build.trigger.commit).slice(0, 12)}  ${build.createdAt}${build.error === null ? '' : `  ${build.error}`}\n`)
   }
   return 0
 }

@@ -6,6 +6,7 @@ import { formatProblems, sortProblems, type Problem } from './problems.js'
 import { schemaProblems } from './schema-problems.js'
 import { semanticProblems } from './semantic-problems.js'
 import { normalise, type SettingsOverrides } from './normalise.js'
+import { checkEndpoint } from './rules.js'
 import type { ConfigFile } from './schema.js'
 import type { Settings } from './settings.js'
 
@@ -36,6 +37,7 @@ export function readConfig (file: string, overrides: SettingsOverrides = {}): Se
 }
 
 export function parseConfig (text: string, source: string, overrides: SettingsOverrides = {}): Settings {
+  checkOverrides(overrides)
   const raw = parseToml(text, source)
   const problems = sortProblems([...schemaProblems(raw), ...semanticProblems(raw)])
   if (problems.length > 0) {
@@ -43,6 +45,14 @@ export function parseConfig (text: string, source: string, overrides: SettingsOv
     throw new ConfigError('BH_CONFIG_INVALID', `Invalid configuration in ${source} (${count}):\n${formatProblems(problems)}`, problems)
   }
   return normalise(raw as ConfigFile, source, overrides)
+}
+
+/** The environment's replacements for config keys get the same rules as the keys (as @fastify/env, before the file). */
+function checkOverrides (overrides: SettingsOverrides): void {
+  const endpoint = overrides.builderEndpoint === undefined ? null : checkEndpoint(overrides.builderEndpoint)
+  if (endpoint !== null) {
+    throw new ConfigError('BH_ENV_INVALID', `Invalid environment: BUILDKIT_HOST ${endpoint} (it replaces app.builder.endpoint)`, [{ path: 'BUILDKIT_HOST', message: endpoint }])
+  }
 }
 
 function parseToml (text: string, source: string): unknown {

@@ -12,6 +12,8 @@ export interface ResolveBranchOptions {
   env: Record<string, string>
   redactor: Redactor
   timeoutMs?: number
+  /** Ends git early (shutdown, a cancelled build); the result is then a BH_GIT_UNREACHABLE error. */
+  signal?: AbortSignal
 }
 
 /**
@@ -37,7 +39,7 @@ export async function resolveBranch (options: ResolveBranchOptions): Promise<str
   const stderr: string[] = []
   const result = await runProcess('git', ['ls-remote', '--exit-code', options.url, ref], {
     env: { ...options.env, ...gitAuthEnv(options.url, options.credential) },
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 30_000), ...(options.signal === undefined ? [] : [options.signal])]),
     killGraceMs: 1_000,
     onLine: (line, stream) => (stream === 'stdout' ? stdout : stderr).push(line)
   })
@@ -46,7 +48,7 @@ export async function resolveBranch (options: ResolveBranchOptions): Promise<str
   }
   const match = stdout.map(line => line.split('\t')).find(([, name]) => name === ref)
   if (result.code === 0 && match !== undefined && /^[0-9a-f]{40}$/.test(match[0]!)) return match[0]!
-  if (result.aborted) throw new BuildHookError('BH_GIT_UNREACHABLE', `git ls-remote ${options.url} timed out`)
+  if (result.aborted) throw new BuildHookError('BH_GIT_UNREACHABLE', `git ls-remote ${options.url} ${options.signal?.aborted === true ? 'was interrupted' : 'timed out'}`)
   // --exit-code: 2 when the repository answered and has no such ref.
   if (result.code === 2) throw new BuildHookError('BH_GIT_REF_NOT_FOUND', `branch '${options.branch}' was not found in ${options.url}`)
   const text = options.redactor.redact(stderr.join('\n'))

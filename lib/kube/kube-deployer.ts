@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AppsV1Api, KubeConfig } from '@kubernetes/client-node'
+import type { AppsV1Api, ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node'
 import type { DeploymentSettings } from '../config/index.js'
 import type { ResourceKind, ResourceRef } from '../config/rules.js'
 import { describe, FIELD_MANAGER, restartPatch } from './restart.js'
@@ -29,6 +29,18 @@ export interface KubeDeployerOptions {
 }
 
 class DeployFailed extends Error {}
+
+/** Request options that end the API call when `signal` aborts (cancel, timeout, shutdown). */
+function abortable (k8s: Client, signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
+  const middleware: ObservableMiddleware = {
+    pre: (context: RequestContext) => {
+      context.setSignal(signal)
+      return new k8s.Observable(Promise.resolve(context))
+    },
+    post: (context: ResponseContext) => new k8s.Observable(Promise.resolve(context))
+  }
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' }
+}
 
 type Client = typeof import('@kubernetes/client-node')
 
@@ -69,9 +81,11 @@ export class KubeDeployer implements Deployer {
       const { api } = this.#client
       const { namespace } = deployments
       const now = (options.now ?? (() => new Date()))()
+      const { signal } = options
+      // Every resource is read before any is patched: a missing or unreadable one leaves no half rollout.
+      for (const resource of deployments.resources) await this.#read(api, namespace, resource, signal)
       for (const resource of deployments.resources) {
-        await this.#read(api, namespace, resource)
-        await this.#call(resource, 'restarting', () => this.#patch(api, namespace, resource, now))
+        await this.#call(resource, 'restarting', () => this.#patch(api, namespace, resource, now, signal))
         options.onLine(`${describe(resource)} restarted in namespace ${namespace}`)
       }
       if (deployments.wait) await this.#wait(api, deployments, options)
@@ -95,7 +109,7 @@ export class KubeDeployer implements Deployer {
     for (;;) {
       const still: ResourceRef[] = []
       for (const resource of pending) {
-        const status = rolloutStatus(resource.kind, await this.#read(api, deployments.namespace, resource))
+        const status = rolloutStatus(resource.kind, await this.#read(api, deployments.namespace, resource, options.signal))
         if (status.state === 'failed') throw new DeployFailed(`${describe(resource)}: ${status.message}`)
         if (last.get(describe(resource)) !== status.message) options.onLine(status.message)
         last.set(describe(resource), status.message)
@@ -110,20 +124,21 @@ export class KubeDeployer implements Deployer {
     }
   }
 
-  async #read (api: AppsV1Api, namespace: string, resource: ResourceRef): Promise<WorkloadObject> {
+  async #read (api: AppsV1Api, namespace: string, resource: ResourceRef, signal: AbortSignal): Promise<WorkloadObject> {
     const request = { name: resource.name, namespace }
+    const options = abortable(this.#client!.k8s, signal)
     const read: Record<ResourceKind, () => Promise<WorkloadObject>> = {
-      deployment: () => api.readNamespacedDeployment(request),
-      statefulset: () => api.readNamespacedStatefulSet(request),
-      daemonset: () => api.readNamespacedDaemonSet(request)
+      deployment: () => api.readNamespacedDeployment(request, options),
+      statefulset: () => api.readNamespacedStatefulSet(request, options),
+      daemonset: () => api.readNamespacedDaemonSet(request, options)
     }
     return this.#call(resource, 'reading', read[resource.kind], namespace)
   }
 
-  #patch (api: AppsV1Api, namespace: string, resource: ResourceRef, now: Date): Promise<unknown> {
+  #patch (api: AppsV1Api, namespace: string, resource: ResourceRef, now: Date, signal: AbortSignal): Promise<unknown> {
     const request = { name: resource.name, namespace, body: restartPatch(now), fieldManager: FIELD_MANAGER }
     const { setHeaderOptions, PatchStrategy } = this.#client!.k8s
-    const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
+    const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, abortable(this.#client!.k8s, signal))
     const patch: Record<ResourceKind, () => Promise<unknown>> = {
       deployment: () => api.patchNamespacedDeployment(request, strategic),
       statefulset: () => api.patchNamespacedStatefulSet(request, strategic),

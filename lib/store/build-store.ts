@@ -40,6 +40,8 @@ interface BuildRow {
   retry_reason: FailureReason | null
   retry_error: string | null
   retry_at: string | null
+  built_commit: string | null
+  commit_reason: string | null
 }
 
 interface ImageRow {
@@ -86,6 +88,14 @@ export interface ListQuery {
   limit: number
 }
 
+/** What a starting build builds, when it is not the commit it was triggered for (or why the head is unknown). */
+export interface StartCommit {
+  commit: string
+  reason: string | null
+  /** Each image's tags for that commit, by position. */
+  tags: ReadonlyArray<readonly string[]>
+}
+
 export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error' | 'reason'>>
 
 /**
@@ -126,8 +136,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   }
 
   /**
-   * Records a trigger in one transaction: a delivery id already seen, or a commit that a queued or running
-   * build of the project already has, returns that build (`duplicate`); otherwise the new build is queued
+   * Records a trigger in one transaction: a delivery id already seen, or a commit that the project's newest
+   * queued or running build already has, returns that build (`duplicate`); otherwise the new build is queued
    * and every queued build of the project is superseded by it (newest push wins).
    */
   record (build: NewBuild, now = new Date()): Recorded {
@@ -150,9 +160,15 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const seen = delivery === null
         ? undefined
         : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
-      const same = seen ?? this.#sql(`
-        SELECT id FROM builds WHERE project = ? AND commit_sha = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
-      `).get(build.project, commit) as { id: number } | undefined
+      // Only the newest queued or running build counts: a push back to what an older build has (a
+      // force-push back, a revert to what is running while something newer is queued) must build.
+      // A running build counts with the commit it builds (the head, when that moved after its push).
+      const newest = seen === undefined
+        ? this.#sql(`
+          SELECT id, coalesce(built_commit, commit_sha) AS commit_sha FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
+        `).get(build.project) as { id: number, commit_sha: string } | undefined
+        : undefined
+      const same = seen ?? (newest?.commit_sha === commit ? newest : undefined)
       if (same !== undefined) {
         this.#rememberDelivery(build, same.id, now)
         return { build: this.get(same.id)!, duplicate: true, superseded: [] }
@@ -195,6 +211,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       project: build.project,
       status: 'queued',
       trigger: { ...build.trigger },
+      commit: null,
+      commitReason: null,
       createdAt,
       startedAt: null,
       finishedAt: null,
@@ -222,9 +240,21 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     return row === undefined ? null : this.get(row.id)
   }
 
-  /** queued → running. */
-  start (id: number, now = new Date()): void {
-    this.#sql(`UPDATE builds SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(now.toISOString(), id)
+  /**
+   * queued → running, building the commit it was triggered for or `built`'s; false (and nothing changed)
+   * when the build is not queued any more (cancelled or superseded meanwhile).
+   */
+  start (id: number, now = new Date(), built?: StartCommit): boolean {
+    return this.db.transaction(() => {
+      const started = this.#sql(`
+        UPDATE builds SET status = 'running', started_at = ?, built_commit = coalesce(?, commit_sha), commit_reason = ? WHERE id = ? AND status = 'queued' RETURNING id
+      `).get(now.toISOString(), built?.commit ?? null, built?.reason ?? null, id) !== undefined
+      if (started && built !== undefined) {
+        const tags = this.#sql('UPDATE build_images SET tags = ? WHERE build_id = ? AND position = ?')
+        built.tags.forEach((entry, position) => tags.run(JSON.stringify(entry), id, position))
+      }
+      return started
+    })()
   }
 
   updateImage (id: number, position: number, patch: ImagePatch): void {
@@ -324,15 +354,22 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     `).all(project, cutoff.id) as Array<{ id: number }>).map(row => row.id)
   }
 
-  /** The build's final status; images still pending or running end with it. */
-  finish (id: number, status: BuildStatus, error: string | null, now = new Date()): void {
+  /**
+   * The build's final status; images still pending or running end with it. Only a queued or running build
+   * can be finished: false (and nothing changed) when it is already finished, or unknown.
+   */
+  finish (id: number, status: BuildStatus, error: string | null, now = new Date()): boolean {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
     const project = this.db.transaction(() => {
-      const row = this.#sql('UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING project').get(status, error, now.toISOString(), id) as { project: string }
+      const row = this.#sql(`UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running') RETURNING project`)
+        .get(status, error, now.toISOString(), id) as { project: string } | undefined
+      if (row === undefined) return null
       this.#sql(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
       return row.project
     })()
+    if (project === null) return false
     this.#final(id, project, status)
+    return true
   }
 
   /** Builds newest first, filtered, at most `limit`, and the id to ask `before` for the next page (or null). */
@@ -383,6 +420,8 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
     project: row.project,
     status: row.status,
     trigger: { source: row.source, event: row.event, delivery: row.delivery, ref: row.ref, commit: row.commit_sha, sender: row.sender },
+    commit: row.built_commit,
+    commitReason: row.commit_reason,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -58,6 +58,13 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     CREATE INDEX deliveries_by_build ON deliveries (build_id);
     CREATE INDEX builds_by_superseded_by ON builds (superseded_by) WHERE superseded_by IS NOT NULL;
   `),
+  // 4: the head check: the commit a build built (the branch head when it moved after the push), and why it
+  // differs from the pushed one or was not checked. Builds that already started built what was pushed.
+  db => db.exec(`
+    ALTER TABLE builds ADD COLUMN built_commit TEXT;
+    ALTER TABLE builds ADD COLUMN commit_reason TEXT;
+    UPDATE builds SET built_commit = commit_sha WHERE started_at IS NOT NULL;
+  `),
   // 5: the process group (leader pid and start time) of every docker child while it runs, so that the next
   // start ends those a killed process left behind before their builds run again.
   db => db.exec(`

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { main } from '../../lib/cli/main.js'
-import { builderReady, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'
+import { builderReady, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { runTs } from '../process.js'
 
@@ -59,11 +59,18 @@ t.test('trigger --follow follows a build that loses BuildKit through its next at
 
 t.test('trigger without --follow returns once the build is queued; a duplicate says so', async t => {
   const { app, client, docker } = await service(t)
-  docker.control({ images: { 'registry.test/demo/web': { durationMs: 500 } } })
+  // The build holds until the gate exists: the second trigger surely finds it queued or running.
+  const gate = `${tempDir(t)}/gate`
+  docker.control({ images: { 'registry.test/demo/web': { waitForFile: gate } } })
   t.same(await run(['trigger', 'demo', '--commit', COMMIT], client), { code: 0, stdout: '', stderr: `build 1 of demo at ${COMMIT}: queued\n` })
   const again = await run(['trigger', 'demo', '--commit', COMMIT], client)
   t.match(again.stderr, /^build 1 of demo at c{40}: already (queued|running) \(no second build\)\n$/)
-  await finished(app, 1)
+  await run(['trigger', 'demo', '--commit', 'e'.repeat(40)], client)
+  const list = await run(['builds'], client)
+  t.match(list.stdout, /^ {5}2 {2}demo {18}queued {6}eeeeeeeeeeee {2}\S+\n {5}1 {2}demo {18}(queued|running) +cccccccccccc /, 'a queued build shows the commit it was triggered for')
+  writeFileSync(gate, '')
+  t.equal((await finished(app, 1)).status, 'succeeded')
+  t.equal((await finished(app, 2)).status, 'succeeded')
 })
 
 t.test('builds lists builds newest first; logs prints one, or follows it', async t => {

@@ -20,6 +20,18 @@ t.test('an invalid environment fails start-up naming the variable', async t => {
   await t.rejects(build(t, { LOG_LEVEL: 'loud' }), { code: 'BH_ENV_INVALID', message: /^Invalid environment: env\/LOG_LEVEL must be equal to one of the allowed values/ })
 })
 
+t.test('BUILDKIT_HOST gets the endpoint rules of app.builder.endpoint, and the error names the variable', async t => {
+  const file = writeConfig(t, MINIMAL_CONFIG)
+  for (const value of ['buildkitd:1234', 'tcp://buildkitd', 'http://buildkitd:1234', 'unix://']) {
+    await t.rejects(build(t, { CONFIG_PATH: file, BUILDKIT_HOST: value }), {
+      code: 'BH_ENV_INVALID',
+      message: 'Invalid environment: BUILDKIT_HOST must be tcp://host:port or unix:///path/to/buildkitd.sock (it replaces app.builder.endpoint)'
+    }, value)
+  }
+  const app = await build(t, { CONFIG_PATH: file, BUILDKIT_HOST: 'unix:///run/buildkit/buildkitd.sock' })
+  t.equal(app.settings.builder.endpoint, 'unix:///run/buildkit/buildkitd.sock')
+})
+
 t.test('an invalid config fails start-up with every problem', async t => {
   const file = writeConfig(t, MINIMAL_CONFIG.replace('branch = "main"', 'brnach = "main"'))
   await t.rejects(build(t, { CONFIG_PATH: file }), {

@@ -29,7 +29,7 @@ t.test('after every image is pushed, a deployment is restarted as kubectl does i
   const result = await build()
   t.match(result, { status: 'succeeded', error: null, deploy: { status: 'succeeded', namespace: 'demo', resources: ['deployment/web'], error: null } })
   const [read, patch, ...polls] = kube.requests
-  t.same(read, { method: 'GET', path: '/apis/apps/v1/namespaces/demo/deployments/web', query: {}, contentType: undefined, body: undefined })
+  t.same({ ...read, hungUp: undefined }, { hungUp: undefined, method: 'GET', path: '/apis/apps/v1/namespaces/demo/deployments/web', query: {}, contentType: undefined, body: undefined })
   t.match(patch, { method: 'PATCH', path: '/apis/apps/v1/namespaces/demo/deployments/web', query: { fieldManager: 'kubectl-rollout' }, contentType: 'application/strategic-merge-patch+json' })
   t.same(Object.keys(patch!.body as object), ['spec'])
   t.match(patch!.body, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': RESTARTED_AT } } } } })
@@ -60,10 +60,21 @@ t.test('statefulsets and daemonsets get the same patch and are followed to the e
   t.match(log(1), /\[deploy\] daemon set "agent" successfully rolled out\n/)
 })
 
-t.test('a resource that does not exist fails the build, naming it', async t => {
+t.test('a resource that does not exist fails the build, naming it, before any resource is patched', async t => {
   const { kube, build } = await setup(t, 'resources = ["deployment/web", "deployment/api"]')
   kube.add('deployments', 'demo', 'web')
   t.match(await build(), { status: 'failed', error: 'deploy: deployment/api was not found in namespace demo', deploy: { status: 'failed', error: 'deployment/api was not found in namespace demo' } })
+  t.same(kube.requests.map(request => `${request.method} ${request.path}`), ['GET /apis/apps/v1/namespaces/demo/deployments/web', 'GET /apis/apps/v1/namespaces/demo/deployments/api'], 'no half rollout: nothing was patched')
+  t.match(kube.get('deployments', 'demo', 'web'), { metadata: { generation: 1, annotations: {} } })
+})
+
+t.test('a refused read of the second resource also leaves the first unpatched', async t => {
+  const { kube, build } = await setup(t, 'resources = ["deployment/web", "statefulset/db"]')
+  kube.add('deployments', 'demo', 'web')
+  kube.add('statefulsets', 'demo', 'db')
+  kube.forbidden.add('get statefulsets')
+  t.match(await build(), { status: 'failed', deploy: { error: /^statefulset\/db: reading failed: statefulsets\.apps "db" is forbidden: / } })
+  t.same(kube.requests.filter(request => request.method === 'PATCH'), [])
 })
 
 t.test("RBAC refusing the patch fails the build with the API's message", async t => {
@@ -135,4 +146,34 @@ t.test('cancelling a build while it waits for a rollout records it cancelled', a
   await eventually(() => app.store.get(1)!.deploy.status === 'running' || undefined, 'the deploy step')
   await app.inject({ method: 'POST', url: '/builds/1/cancel', headers: auth })
   t.match(await finished(app, 1), { status: 'cancelled', error: 'cancelled through the API', deploy: { status: 'failed', error: 'interrupted' } })
+})
+
+/** A build whose deploy step is stuck in its first API call (a GET the API server never answers). */
+async function hangingDeploy (t: Test) {
+  const h = await setup(t, 'resources = ["deployment/web"]\ntimeout_seconds = 600')
+  h.kube.add('deployments', 'demo', 'web')
+  h.kube.unresponsive = true
+  await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: COMMIT } })
+  const { eventually } = await import('../helper.js')
+  return { ...h, hanging: await eventually(() => h.kube.requests[0], 'the deploy step to read the deployment') }
+}
+
+t.test('cancelling a build while an API call hangs ends the call at once and records it cancelled', async t => {
+  const { app, kube, hanging } = await hangingDeploy(t)
+  await app.inject({ method: 'POST', url: '/builds/1/cancel', headers: auth })
+  await hanging.hungUp // the request was aborted, not left to the API server
+  t.match(await finished(app, 1), { status: 'cancelled', error: 'cancelled through the API', deploy: { status: 'failed', error: 'interrupted' } })
+  t.equal(kube.requests.length, 1, 'and nothing was sent after it')
+})
+
+t.test('shutdown interrupts a deploy whose API call hangs: the call is aborted and the build recorded cancelled', async t => {
+  const { app, env, kube, hanging } = await hangingDeploy(t)
+  const closed = app.close()
+  await hanging.hungUp
+  await closed
+  t.equal(kube.requests.length, 1)
+  const { BuildStore } = await import('../../lib/store/build-store.js')
+  const reopened = new BuildStore(env.DATA_DIR!)
+  t.teardown(() => reopened.close())
+  t.match(reopened.get(1), { status: 'cancelled', error: 'cancelled: the service shut down', deploy: { status: 'failed', error: 'interrupted' } })
 })

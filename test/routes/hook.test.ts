@@ -78,6 +78,23 @@ t.test('a branch the repository does not have answers 502 and records nothing', 
   t.equal(app.store.get(1), null)
 })
 
+t.test('without git on the machine, a trigger without a commit answers 500 saying so, and /ready is 503 naming git', async t => {
+  const { symlinkSync } = await import('node:fs')
+  const path = await import('node:path')
+  const { FAKE_BIN } = await import('../fixtures/docker.js')
+  const bin = (await import('../helper.js')).tempDir(t)
+  symlinkSync(process.execPath, path.join(bin, 'node')) // docker's double runs on node; git is nowhere
+  const { app } = await harness(t, { CONFIG_PATH: writeConfig(t, MINIMAL_CONFIG), PATH: `${FAKE_BIN}${path.delimiter}${bin}` })
+  const res = await trigger(app)
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: "cannot resolve the branch head: git is not installed: no 'git' executable on PATH" })
+  t.equal(app.store.get(1), null)
+  const ready = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json(), { status: 'unavailable', reason: "git is not installed: no 'git' executable on PATH", git: { ready: false, reason: "git is not installed: no 'git' executable on PATH" } })
+  t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202, 'a trigger naming its commit needs no git')
+})
+
 t.test('a private repository: GIT_TOKEN reaches git and BuildKit for a host in GIT_TOKEN_HOSTS, and never argv, logs, records or errors', async t => {
   const git = await startGitServer(t, (await import('../helper.js')).tempDir(t), { token: GIT_TOKEN })
   const host = new URL(git.url).host
@@ -119,15 +136,17 @@ t.test('a private repository without a token for its host fails with what to do 
 
 t.test('the images of a project build concurrently', async t => {
   const { app, docker } = await ready(t, config({ images: ['web', 'api', 'worker'] }))
-  const slow = { durationMs: 1000 }
-  docker.control({ images: { 'registry.test/demo/web': slow, 'registry.test/demo/api': slow, 'registry.test/demo/worker': slow } })
+  // Each build holds in its RUN step until the gate exists: all three holding at once is concurrency.
+  const gate = `${(await import('../helper.js')).tempDir(t)}/gate`
+  const held = { waitForFile: gate }
+  docker.control({ images: { 'registry.test/demo/web': held, 'registry.test/demo/api': held, 'registry.test/demo/worker': held } })
   t.equal((await trigger(app, { commit: COMMIT })).statusCode, 202)
+  await eventually(() => docker.calls().filter(call => call.event === 'waiting').length === 3 || undefined, 'all three images to be building at once')
+  t.same(docker.calls().filter(call => call.event === 'built'), [], 'none had finished')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(gate, '')
   const build = await finished(app, 1)
   t.equal(build.status, 'succeeded')
-  const starts = docker.calls().filter(call => call.event === 'started').map(call => call.time!)
-  const ends = docker.calls().filter(call => call.event === 'built').map(call => call.time!)
-  t.equal(starts.length, 3)
-  t.ok(Math.max(...starts) < Math.min(...ends), 'all three were building before the first one finished')
   t.same(build.images.map(image => image.status), ['succeeded', 'succeeded', 'succeeded'])
 })
 

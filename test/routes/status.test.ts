@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { newBuild } from '../../lib/builds/build-queue.js'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
-import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, within, writeConfig } from '../helper.js'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (n: number) => n.toString(16).padStart(40, '0')
@@ -125,14 +125,19 @@ t.test('following a running build receives its lines in order as they come and e
   const reader = res.body!.getReader()
   const decoder = new TextDecoder()
   let received = ''
-  while (!received.includes('compiling unit 19')) received += decoder.decode((await reader.read()).value)
+  /** Reads until `until` holds or the stream ends; true when it ended. */
+  const readUntil = async (until: () => boolean): Promise<boolean> => {
+    while (!until()) {
+      const { done, value } = await within(reader.read(), 'the next chunk of the followed log')
+      if (done) return true
+      received += decoder.decode(value)
+    }
+    return false
+  }
+  t.equal(await readUntil(() => received.includes('compiling unit 19')), false, 'the stream did not end early')
   t.equal(app.store.get(1)!.status, 'running', 'lines arrive while the build runs')
   release()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    received += decoder.decode(value)
-  }
+  t.equal(await readUntil(() => false), true, 'the stream ends when the build ends')
   t.equal((await finished(app, 1)).status, 'succeeded')
   t.equal(received, readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8'), 'exactly the log, in order, nothing twice')
   t.match(received, /\[build-hook\] build 1 succeeded\n$/)

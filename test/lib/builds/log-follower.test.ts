@@ -8,7 +8,7 @@ import { followLog } from '../../../lib/builds/log-follower.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { Redactor } from '../../../lib/secrets/redactor.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
-import { configToml, tempDir } from '../../helper.js'
+import { configToml, tempDir, within } from '../../helper.js'
 
 const project = parseConfig(configToml(), 'test.toml').projects[0]!
 
@@ -40,8 +40,8 @@ t.test('lines written while the follower reads the start of the file come after 
   const { id } = record()
   const log = open(id)
   for (let i = 0; i < 100; i++) log.write('web', `line ${i}`)
-  await new Promise(resolve => log.once('chunk', resolve))
-  while (log.flushed < readFileSync(log.file).length) await new Promise(resolve => log.once('chunk', resolve))
+  await within(new Promise(resolve => log.once('chunk', resolve)), 'the first chunk')
+  while (log.flushed < readFileSync(log.file).length) await within(new Promise(resolve => log.once('chunk', resolve)), 'the rest of the chunks')
   const following = read(followLog({ id, file: log.file, live, store }))
   // Written (and ended) before the follower's first read of the file can complete.
   for (let i = 100; i < 110; i++) log.write('web', `line ${i}`)

@@ -163,9 +163,75 @@ t.test('shutdown lets a build that ends within the grace period succeed, and can
   t.equal(h.store.get(3)!.status, 'queued', 'queued builds stay queued for the next start')
 })
 
-t.test('shutdown with nothing running returns at once', async t => {
+t.test('shutdown with nothing running returns at once (not after its grace period), and starts nothing after', async t => {
   const h = harness(t)
-  await h.scheduler.shutdown(60_000)
+  await h.scheduler.shutdown(10 * 60_000) // past tap's timeout: waiting for it would fail the test
+  const id = h.record('p1')
+  t.equal(h.store.get(id)!.status, 'queued')
+  t.equal(h.running.size, 0)
   await h.scheduler.idle()
-  t.pass()
+})
+
+t.test('a head check whose resolver ignores its signal gives up after the timeout: the pushed commit is built, and why is recorded', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const ran: BuildRecord[] = []
+  const asked: AbortSignal[] = []
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    resolveHead: (_project, signal) => { asked.push(signal); return new Promise<string>(() => {}) },
+    headCheckTimeoutMs: 50,
+    run: async build => { ran.push(build); return { status: 'succeeded', error: null } }
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const commit = 'a'.repeat(40)
+  store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: 'd1', ref: 'refs/heads/main', commit, sender: null }))
+  scheduler.poke()
+  t.equal(store.get(1)!.status, 'queued', 'queued while its head is checked')
+  await eventually(() => store.get(1)!.status === 'succeeded' || undefined, 'the build')
+  t.match(ran, [{ id: 1, status: 'running', commit, commitReason: 'the branch head could not be checked (git ls-remote timed out after 50 ms): built the pushed commit' }])
+  t.equal(asked[0]!.aborted, true, 'the resolver was told to stop')
+})
+
+t.test('a head check that moved: the head is built and tagged, the pushed commit stays in the trigger', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const head = 'b'.repeat(40)
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    resolveHead: async () => head,
+    run: async () => ({ status: 'succeeded', error: null })
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const commit = 'a'.repeat(40)
+  store.record(newBuild(PROJECTS[0]!, { source: 'gitlab', event: 'Push Hook', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
+  scheduler.poke()
+  await eventually(() => store.get(1)!.status === 'succeeded' || undefined, 'the build')
+  t.match(store.get(1), { trigger: { commit }, commit: head, commitReason: `the branch head moved to ${head} after this push of ${commit}: built the head`, images: [{ tags: ['latest', 'sha-bbbbbbbbbbbb'] }] })
+})
+
+t.test('a build superseded while its head is checked never starts; the newer one runs next', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const checks: Array<(head: string) => void> = []
+  const ran: number[] = []
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 2, timeoutSeconds: 60, log: silent,
+    resolveHead: () => new Promise<string>(resolve => checks.push(resolve)),
+    run: async build => { ran.push(build.id); return { status: 'succeeded', error: null } }
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const push = (commit: string) => store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
+  push('a'.repeat(40))
+  scheduler.poke()
+  await eventually(() => checks[0], 'the first head check')
+  t.same(push('b'.repeat(40)).superseded, [1])
+  scheduler.poke()
+  t.equal(checks.length, 1, 'the project has one build at a time, checks included')
+  checks[0]!('b'.repeat(40))
+  await eventually(() => checks[1], 'the newer build to check its head')
+  checks[1]!('b'.repeat(40))
+  await eventually(() => store.get(2)!.status === 'succeeded' || undefined, 'the newer build')
+  t.same(ran, [2])
+  t.match(store.get(1), { status: 'superseded', startedAt: null, commit: null })
 })

@@ -35,7 +35,7 @@ t.test('an abort sends SIGINT to the group; a child that ignores it is killed af
   const running = runProcess(process.execPath, ['-e', 'process.on("SIGINT", () => console.log("ignored")); console.log("up"); setInterval(() => {}, 1000)'], {
     env,
     signal: controller.signal,
-    killGraceMs: 200,
+    killGraceMs: 2_000, // time enough, on a busy machine, for the child to say it ignored SIGINT
     onLine: line => {
       lines.push(line)
       if (line === 'up') controller.abort()

@@ -18,7 +18,7 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.teardown(() => store.close())
   const created = store.record(NEW, new Date('2026-11-25T10:00:00.000Z')).build
   t.same(created, {
-    id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
+    id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, commit: null, commitReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
     deploy: { ...NEW.deploy, error: null }, error: null, attempt: 1, supersededBy: null, retry: null
   })
@@ -35,8 +35,8 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   })
   t.equal(store.get(2), null)
   store.close()
-  store.close()
-  t.pass('closing twice is harmless')
+  t.doesNotThrow(() => store.close(), 'closing twice is harmless')
+  t.equal(store.db.open, false)
 })
 
 t.test('the database is in WAL mode under DATA_DIR, at the current schema version', async t => {
@@ -106,6 +106,19 @@ t.test('a commit already queued or running for the project is a duplicate, not a
   t.match(store.record(other), { duplicate: false }, 'delivery ids are per source')
 })
 
+t.test('a commit is a duplicate only of the newest queued or running build: a push back to the running commit is built', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  store.record(trigger('a'))
+  store.start(1)
+  t.match(store.record(trigger('b')), { duplicate: false, build: { id: 2, status: 'queued' } })
+  t.match(store.record(trigger('a')), { duplicate: false, superseded: [2], build: { id: 3, status: 'queued' } }, 'X running, Y queued, a force-push back to X')
+  t.match(store.get(2), { status: 'superseded', supersededBy: 3 })
+  t.match(store.record(trigger('a')), { duplicate: true, build: { id: 3 } }, 'the newest build has it: a duplicate of that one')
+  t.match(store.record(trigger('c', null, 'other')), { duplicate: false, build: { id: 4 } })
+  t.match(store.record(trigger('a')), { duplicate: true, build: { id: 3 } }, "another project's builds do not count")
+})
+
 t.test('recovery queues again what a dead process left running, fails it after the last attempt, and coalesces', async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
@@ -172,6 +185,24 @@ t.test('only queued builds can be cancelled directly', async t => {
   t.notOk(store.cancelQueued(1, 'again'))
 })
 
+t.test('a finished build cannot be finished again: the first outcome stays, and is announced once', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const finals: unknown[] = []
+  store.on('final', event => finals.push(event))
+  store.record(trigger('a'))
+  store.start(1)
+  store.updateImage(1, 0, { status: 'succeeded', digest: null, durationMs: 1, error: null })
+  t.equal(store.finish(1, 'cancelled', 'cancelled through the API', new Date('2026-11-25T10:00:00.000Z')), true)
+  t.equal(store.finish(1, 'succeeded', null, new Date('2026-11-25T10:00:05.000Z')), false, 'refused')
+  t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', finishedAt: '2026-11-25T10:00:00.000Z', images: [{ status: 'succeeded' }, { status: 'cancelled' }] })
+  t.same(finals, [{ id: 1, project: 'demo', status: 'cancelled' }])
+  t.equal(store.finish(99, 'failed', 'no such build'), false, 'an unknown build is no error either')
+  store.record(trigger('b'))
+  t.equal(store.finish(2, 'failed', 'its project is gone'), true, 'a queued build can be finished')
+  t.match(store.get(2), { status: 'failed' })
+})
+
 t.test('retention deletes the finished builds of a project beyond the newest N, never queued or running ones', async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
@@ -201,4 +232,23 @@ t.test('a database from the first schema version opens, migrates, and keeps its 
   t.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
   t.match(store.get(1), { status: 'succeeded', supersededBy: null, trigger: { commit: 'a'.repeat(40) } })
   t.match(store.record(trigger('b', 'x')), { build: { id: 2 }, duplicate: false }, 'and the new tables work')
+})
+
+t.test('migration 4: builds that had started before it built their pushed commit; queued ones have not started', async t => {
+  const dir = tempDir(t)
+  const { MIGRATIONS } = await import('../../../lib/store/migrations.js')
+  const old = new Database(path.join(dir, DATABASE_FILE))
+  for (const step of MIGRATIONS.slice(0, 3)) step(old)
+  old.pragma('user_version = 3')
+  const insert = old.prepare(`INSERT INTO builds (project, status, source, event, ref, commit_sha, created_at, started_at, deploy_status) VALUES ('demo', ?, 'github', 'push', 'refs/heads/main', ?, '2026-01-01T00:00:00.000Z', ?, 'skipped')`)
+  insert.run('succeeded', 'a'.repeat(40), '2026-01-01T00:00:01.000Z')
+  insert.run('queued', 'b'.repeat(40), null)
+  old.close()
+  const store = new BuildStore(dir)
+  t.teardown(() => store.close())
+  t.match(store.get(1), { status: 'succeeded', commit: 'a'.repeat(40), commitReason: null })
+  t.match(store.get(2), { status: 'queued', commit: null, commitReason: null })
+  t.equal(store.start(2), true)
+  t.match(store.get(2), { status: 'running', commit: 'b'.repeat(40) }, 'starting without a head check builds the pushed commit')
+  t.equal(store.start(2), false, 'a running build does not start again')
 })
