@@ -9,13 +9,16 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
-import { fixture, HOST_REPOSITORY } from '../test/fixtures/webhooks/deliveries.js'
+import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
 import { median, ROOT, startNode, waitFor, type Server } from './processes.js'
 
 const TOKEN = randomBytes(24).toString('hex')
 const SECRET = randomBytes(24).toString('hex')
 const auth = { authorization: `Bearer ${TOKEN}` }
 const sha = (): string => randomBytes(20).toString('hex')
+// The webhook project's repository is on this machine, where nothing listens: the head check before each
+// of its builds fails at once (and builds the pushed commit) instead of reaching a Git host elsewhere.
+const HOOKED_REPOSITORY = 'http://127.0.0.1:9/octo-org/hello-world'
 const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-bench-'))
@@ -35,7 +38,7 @@ const project = (slug: string, images = ['web'], extra = ''): string => `
 [[projects]]
 name = "${slug}"
 slug = "${slug}"
-code = { url = "${slug === 'hooked' ? HOST_REPOSITORY.github : `https://git.test/org/${slug}`}", branch = "main" }
+code = { url = "${slug === 'hooked' ? HOOKED_REPOSITORY : `https://git.test/org/${slug}`}", branch = "main" }
 ${images.map(name => `[[projects.image]]\nrepository = "${slug}/${name}"\nlocation = "${name === 'web' ? '' : `${name}/`}Dockerfile"\ntag = "latest"\ncache = "none"\n`).join('')}${extra}`
 const configFile = path.join(work, 'config.toml')
 writeFileSync(configFile, `[app]\nregistry = "registry.test"\nkeep_builds = 100000\n[app.builder]\nmax_concurrent_builds = 4\nshutdown_grace_seconds = 1\n` +
@@ -99,8 +102,7 @@ const check = (ok: boolean): string => ok ? 'yes' : '**no**'
 
 // ---- 1. Webhook acknowledgement ---------------------------------------------------------------------
 process.stderr.write('1/5 webhook acknowledgement (3 x 10 s)\n')
-const payload = fixture('github-push')
-payload.after = 'COMMIT_SHA_PLACEHOLDER_0000000000000000'
+const payload = pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: HOOKED_REPOSITORY })
 const template = JSON.stringify(payload)
 const payloadBytes = Buffer.byteLength(template)
 let hook = await startHook('acknowledge')
@@ -109,7 +111,7 @@ const webhook = await load({
   method: 'POST',
   requests: [{
     setupRequest: request => {
-      const body = template.replace('COMMIT_SHA_PLACEHOLDER_0000000000000000', sha())
+      const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', sha())
       const signature = createHmac('sha256', SECRET).update(body).digest('hex')
       return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${signature}` } }
     }
