@@ -46,6 +46,7 @@ t.test('lines written while the follower reads the start of the file come after 
   // Written (and ended) before the follower's first read of the file can complete.
   for (let i = 100; i < 110; i++) log.write('web', `line ${i}`)
   await log.close()
+  store.finish(id, 'succeeded', null) // what the scheduler records once the runner has closed the log
   const text = await following
   t.equal(text, readFileSync(buildLogPath(dir, id), 'utf8'))
   t.equal(text.split('\n').filter(Boolean).length, 110)
@@ -63,6 +64,7 @@ t.test('a follower of a queued build ignores other builds starting, and attaches
   const mine = open(id)
   mine.write('web', 'mine')
   await mine.close()
+  store.finish(id, 'succeeded', null)
   t.equal(await following, '[web] mine\n')
   t.equal(live.listenerCount('opened'), 0)
   t.equal(store.listenerCount('final'), 0)
@@ -104,4 +106,48 @@ t.test('on shutdown, a follower of a queued build learns that it stays queued, b
   t.equal(await waiting, line)
   t.equal(live.listenerCount('opened') + live.listenerCount('closing') + store.listenerCount('final'), 0, 'nothing left listening')
   t.equal(await read(followLog({ id, file: buildLogPath(dir, id), live, store })), line)
+})
+
+t.test('a follower stays with a build queued again after BuildKit went away, through its next attempt, each line once', async t => {
+  const { dir, store, live, record, open } = setup(t)
+  const { id } = record()
+  store.start(id)
+  const first = open(id)
+  first.write('web', 'attempt 1 line')
+  const following = read(followLog({ id, file: buildLogPath(dir, id), live, store }))
+  first.write('web', 'attempt 1 lost BuildKit')
+  await first.close() // the attempt ends while the store still says running
+  live.close(id)
+  t.equal(store.requeue(id, { reason: 'builder-connection-lost', error: 'lost' }), 'queued')
+  store.start(id)
+  const second = open(id)
+  second.write('web', 'attempt 2 line')
+  await second.close()
+  live.close(id)
+  store.finish(id, 'succeeded', null)
+  const text = await within(following, 'the follower to end with the build')
+  t.equal(text, readFileSync(buildLogPath(dir, id), 'utf8'), 'the whole log')
+  t.same(text.split('\n').filter(Boolean).map(line => line.replace(/^\[web\] /, '')), ['attempt 1 line', 'attempt 1 lost BuildKit', 'attempt 2 line'])
+})
+
+t.test('a next attempt that opens while the follower still reads the previous one\'s backlog is followed too', async t => {
+  const { dir, store, live, record, open } = setup(t)
+  const { id } = record()
+  store.start(id)
+  const first = open(id)
+  for (let i = 0; i < 50; i++) first.write('web', `attempt 1 line ${i}`)
+  while (first.flushed < 50 * 'attempt 1 line 00'.length) await within(new Promise(resolve => first.once('chunk', resolve)), 'the chunks')
+  const following = read(followLog({ id, file: buildLogPath(dir, id), live, store }))
+  // All before the follower's first read of the file completes: the attempt ends, the next one starts.
+  const closed = first.close()
+  t.equal(store.requeue(id, { reason: 'builder-connection-lost', error: 'lost' }), 'queued')
+  store.start(id)
+  const second = open(id)
+  second.write('web', 'attempt 2 line')
+  await closed
+  await second.close()
+  live.close(id)
+  store.finish(id, 'succeeded', null)
+  const text = await within(following, 'the follower to end with the build')
+  t.equal(text, readFileSync(buildLogPath(dir, id), 'utf8'), 'the whole log, each line once')
 })
