@@ -1,9 +1,9 @@
 import type { ProjectSettings } from '../config/index.js'
 import { commitTag } from '../buildx/build-argv.js'
 import { BuildHookError } from '../errors.js'
-import type { BuildStore, StartCommit } from '../store/build-store.js'
-import { BuildInterrupted, type BuildOutcome } from './build-runner.js'
-import type { BuildRecord } from './record.js'
+import type { BuildStore, FinalEvent, StartCommit } from '../store/build-store.js'
+import { BuildInterrupted, type BuildOutcome } from './build-outcome.js'
+import { builtCommit, type BuildRecord } from './record.js'
 import type { Log } from '../log.js'
 
 /** How long the head check may take before a build goes on with its pushed commit. */
@@ -122,8 +122,16 @@ export class Scheduler {
     // The project's slot is taken from here on, through the head check: its builds never overlap.
     const controller = new AbortController()
     this.#running.set(build.id, { build, controller })
-    if (this.#options.resolveHead === undefined || build.trigger.source === 'api') this.#begin(build, project, controller, log, undefined)
-    else void this.#headCheck(build, project, controller.signal, log).then(commit => this.#begin(build, project, controller, log, commit))
+    if (this.#options.resolveHead === undefined || build.trigger.source === 'api') return this.#begin(build, project, controller, log, undefined)
+    // Superseded by a newer push, or cancelled, while its head is checked: the check stops at once.
+    const onFinal = (event: FinalEvent): void => {
+      if (event.id === build.id) controller.abort(new BuildInterrupted('cancelled', `${event.status} while its branch head was checked`))
+    }
+    this.#options.store.on('final', onFinal)
+    void this.#headCheck(build, project, controller.signal, log).then(commit => {
+      this.#options.store.off('final', onFinal)
+      this.#begin(build, project, controller, log, commit)
+    })
   }
 
   /** Records the build running (building `commit`, when given) and runs it; synchronous up to the run. */
@@ -151,6 +159,11 @@ export class Scheduler {
       })
       .then(outcome => {
         clearTimeout(timer)
+        // Cancelled or timed out while the attempt was ending: that is its outcome, never another attempt.
+        if (outcome.retry !== undefined && controller.signal.aborted) {
+          const interrupted = controller.signal.reason as BuildInterrupted
+          outcome = { status: interrupted.status, error: interrupted.message }
+        }
         // BuildKit went away: not the build's failure. Queued again, it waits for the builder to be back.
         const requeued = outcome.retry === undefined ? null : store.requeue(build.id, outcome.retry)
         if (requeued === null) {
@@ -175,12 +188,15 @@ export class Scheduler {
    * Just before a webhook build starts, the branch head: a head that moved since the push is built instead
    * (deliveries that arrive out of order never build an older commit last). A host that cannot be reached
    * in time leaves the pushed commit. (API calls are built as asked: without a commit, the head was resolved
-   * when the build was recorded.) Undefined: build the triggered commit, nothing to record.
+   * when the build was recorded.) Undefined when the check was interrupted (cancel, shutdown).
    */
   async #headCheck (build: BuildRecord, project: ProjectSettings, signal: AbortSignal, log: Log): Promise<StartCommit | undefined> {
     const resolveHead = this.#options.resolveHead!
     const headCheckTimeoutMs = this.#options.headCheckTimeoutMs ?? HEAD_CHECK_TIMEOUT_MS
     const pushed = build.trigger.commit
+    // A build that runs again may have built a newer head already: it never goes back before that.
+    const known = builtCommit(build)
+    const tagsOf = (commit: string): string[][] => project.images.map(image => [image.tag, commitTag(commit)])
     const timeout = new AbortController()
     const timer = setTimeout(() => timeout.abort(new BuildHookError('BH_GIT_UNREACHABLE', `git ls-remote timed out after ${headCheckTimeoutMs} ms`)), headCheckTimeoutMs)
     const check = AbortSignal.any([signal, this.#stop.signal, timeout.signal])
@@ -190,18 +206,15 @@ export class Scheduler {
     } catch (err) {
       if (signal.aborted || this.#stop.signal.aborted) return undefined
       const reason = (err as Error).message
-      log.warn({ reason }, 'The branch head could not be checked: building the pushed commit.')
-      return { commit: pushed, reason: `the branch head could not be checked (${reason}): built the pushed commit`, tags: build.images.map(image => image.tags) }
+      const what = known === pushed ? 'the pushed commit' : `${known}, the head found before`
+      log.warn({ reason, commit: known }, 'The branch head could not be checked: building the commit known.')
+      return { commit: known, reason: `the branch head could not be checked (${reason}): built ${what}`, tags: tagsOf(known) }
     } finally {
       clearTimeout(timer)
     }
-    if (head === pushed) return undefined
+    if (head === pushed) return { commit: head, reason: null, tags: tagsOf(head) }
     log.info({ pushed, head }, 'The branch head moved after the push: building the head.')
-    return {
-      commit: head,
-      reason: `the branch head moved to ${head} after this push of ${pushed}: built the head`,
-      tags: build.images.map(image => image.tags.map(tag => tag === commitTag(pushed) ? commitTag(head) : tag))
-    }
+    return { commit: head, reason: `the branch head moved to ${head} after this push of ${pushed}: built the head`, tags: tagsOf(head) }
   }
 }
 

@@ -51,27 +51,21 @@ function api (io: CliIo): Api {
 
 /**
  * Streams a build's log to stdout until the build ends; returns its exit code (0 only when it succeeded).
- * A build that lost BuildKit is queued again and its log goes on with the next attempt: the log is
- * followed again, and what was printed already (the log only grows) is skipped.
+ * The service follows a build through every attempt, and ends the stream once the build has ended; only
+ * its own shutdown ends a stream earlier (with a last line saying why), and then the build has no outcome
+ * yet: that is said, and the exit code is 1.
  */
 async function follow (client: Api, io: CliIo, id: number): Promise<number> {
   const decoder = new TextDecoder()
-  let printed = 0
-  for (;;) {
-    const res = await client.request(`builds/${id}/logs?follow=true`)
-    let offset = 0
-    for await (const chunk of res.body! as AsyncIterable<Uint8Array>) {
-      const fresh = chunk.subarray(Math.min(chunk.length, Math.max(0, printed - offset)))
-      offset += chunk.length
-      printed += fresh.length
-      io.stdout(decoder.decode(fresh, { stream: true })) // '' for a chunk printed already
-    }
-    const build = await client.json<Build>(`builds/${id}`)
-    // Queued again, or its end not recorded yet: following again waits for what comes next.
-    if (build.status === 'queued' || build.status === 'running') continue
-    io.stderr(`build ${build.id} ${build.status}${build.error === null ? '' : `: ${build.error}`}\n`)
-    return build.status === 'succeeded' ? 0 : 1
+  const res = await client.request(`builds/${id}/logs?follow=true`)
+  for await (const chunk of res.body! as AsyncIterable<Uint8Array>) io.stdout(decoder.decode(chunk, { stream: true }))
+  const build = await client.json<Build>(`builds/${id}`)
+  if (build.status === 'queued' || build.status === 'running') {
+    io.stderr(`build ${build.id} is still ${build.status}: the service ended the log stream (follow it again with: build-hook logs ${build.id} --follow)\n`)
+    return 1
   }
+  io.stderr(`build ${build.id} ${build.status}${build.error === null ? '' : `: ${build.error}`}\n`)
+  return build.status === 'succeeded' ? 0 : 1
 }
 
 function buildId (value: string | undefined): number {

@@ -41,6 +41,18 @@ t.test('trigger --follow exits 1 and says why when the build fails', async t => 
   t.match(result.stderr, /build 1 failed: registry\.test\/demo\/web: the registry refused the push/)
 })
 
+t.test('trigger --follow whose stream the service ends on shutdown says the build is still running, and exits 1', async t => {
+  const { app, client, docker, env } = await service(t)
+  docker.control({ images: { 'registry.test/demo/web': { waitForFile: path.join(env.HOME!, 'never') } } })
+  const following = run(['trigger', 'demo', '--commit', COMMIT, '--follow'], client)
+  await eventually(() => docker.calls().find(call => call.event === 'waiting'), 'the build to be running its step')
+  app.buildx.logs.shutDown({ graceMs: 60_000 }) // what the shutdown's first step does to every follower
+  const result = await following
+  t.equal(result.code, 1)
+  t.match(result.stdout, /\[build-hook\] build-hook is shutting down: this log ends here; build 1 goes on for up to 60 s/)
+  t.equal(result.stderr, `build 1 of demo at ${COMMIT}: queued\nbuild 1 is still running: the service ended the log stream (follow it again with: build-hook logs 1 --follow)\n`)
+})
+
 t.test('trigger --follow follows a build that loses BuildKit through its next attempt, printing each line once', async t => {
   const { app, client, docker, buildkit, env } = await service(t)
   docker.control({ deadlineMs: 50, images: { 'registry.test/demo/web': { waitForFile: path.join(env.HOME!, 'never') } } })

@@ -228,10 +228,56 @@ t.test('a build superseded while its head is checked never starts; the newer one
   t.same(push('b'.repeat(40)).superseded, [1])
   scheduler.poke()
   t.equal(checks.length, 1, 'the project has one build at a time, checks included')
-  checks[0]!('b'.repeat(40))
+  // The first check never answers: superseded, it stops at once and frees the project for the newer build.
   await eventually(() => checks[1], 'the newer build to check its head')
   checks[1]!('b'.repeat(40))
   await eventually(() => store.get(2)!.status === 'succeeded' || undefined, 'the newer build')
   t.same(ran, [2])
   t.match(store.get(1), { status: 'superseded', startedAt: null, commit: null })
+})
+
+t.test('a build that runs again after its head moved never goes back: an unreachable host builds the head found before', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const pushed = 'a'.repeat(40)
+  const head = 'b'.repeat(40)
+  const answers: Array<() => Promise<string>> = [async () => head, async () => { throw new Error('connection refused') }, async () => pushed]
+  const ran: Array<Pick<BuildRecord, 'attempt' | 'commit' | 'commitReason'> & { tags: string[] }> = []
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    resolveHead: () => answers.shift()!(),
+    run: async build => {
+      ran.push({ attempt: build.attempt, commit: build.commit, commitReason: build.commitReason, tags: build.images[0]!.tags })
+      // BuildKit goes away during the first two attempts.
+      return build.attempt < 3 ? { status: 'failed', error: 'lost', retry: { reason: 'builder-connection-lost', error: 'lost' } } : { status: 'succeeded', error: null }
+    }
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: pushed, sender: null }))
+  scheduler.poke()
+  await eventually(() => store.get(1)!.status === 'succeeded' || undefined, 'the third attempt')
+  t.same(ran, [
+    { attempt: 1, commit: head, commitReason: `the branch head moved to ${head} after this push of ${pushed}: built the head`, tags: ['latest', 'sha-bbbbbbbbbbbb'] },
+    { attempt: 2, commit: head, commitReason: `the branch head could not be checked (connection refused): built ${head}, the head found before`, tags: ['latest', 'sha-bbbbbbbbbbbb'] },
+    { attempt: 3, commit: pushed, commitReason: null, tags: ['latest', 'sha-aaaaaaaaaaaa'] }
+  ], 'the head found before, then the head again (pushed back), each tagged for what it builds')
+})
+
+t.test('a build cancelled while its attempt ends because BuildKit went away is cancelled, not queued again', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  let end: (() => void) | undefined
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    // The attempt has lost BuildKit and is closing its log when the cancel comes: it still reports the outage.
+    run: () => new Promise<BuildOutcome>(resolve => { end = () => resolve({ status: 'failed', error: 'lost', retry: { reason: 'builder-connection-lost', error: 'lost' } }) })
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  store.record(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
+  scheduler.poke()
+  await eventually(() => end, 'the build to run')
+  t.ok(scheduler.interrupt(1, new BuildInterrupted('cancelled', 'cancelled through the API')))
+  end!()
+  await eventually(() => store.get(1)!.status === 'cancelled' || undefined, 'the build to be recorded')
+  t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', attempt: 1, retry: null })
 })
