@@ -18,8 +18,7 @@ export interface ResolveBranchOptions {
 
 /**
  * The environment that gives git a token without argv or the URL ever holding it. The header is configured
- * for URLs of the credential's host only (`http.<scheme>://<host>/.extraHeader`), so a redirect to another
- * host never carries it.
+ * for URLs of the credential's host only (`http.<scheme>://<host>/.extraHeader`): git sends it to no other.
  */
 export function gitAuthEnv (url: string, credential: GitCredential | null): Record<string, string> {
   const env: Record<string, string> = {

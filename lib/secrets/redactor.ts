@@ -17,6 +17,8 @@ export class Redactor {
       needles.add(secret)
       needles.add(Buffer.from(`x-access-token:${secret}`).toString('base64'))
       needles.add(encodeURIComponent(secret))
+      // As it appears inside a JSON string (a log line): quotes, backslashes and control characters escaped.
+      needles.add(JSON.stringify(secret).slice(1, -1))
     }
     // Longest first, so that a secret containing another is replaced whole.
     this.#needles = [...needles].sort((a, b) => b.length - a.length)

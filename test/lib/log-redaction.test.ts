@@ -60,3 +60,12 @@ t.test('the log line redactor knows the environment\'s secrets before the config
   redactor.use(new Redactor(['webhook-secret-value']))
   t.equal(redactor.redact('webhook-secret-value'), '[redacted]')
 })
+
+t.test('a secret with quotes, backslashes or control characters is redacted as JSON escapes it in a log line', async t => {
+  const secret = 'we"b\\hook\tsecret'
+  const out = capture()
+  const log = pino({ hooks: { streamWrite: new Redactor([secret]).redact.bind(new Redactor([secret])) } }, out.stream)
+  log.info({ note: `the secret is ${secret}` }, `and again ${secret}`)
+  t.notMatch(out.text(), JSON.stringify(secret).slice(1, -1))
+  t.equal(out.text().split('[redacted]').length - 1, 2)
+})
