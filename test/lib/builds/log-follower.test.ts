@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { EventEmitter } from 'node:events'
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import type { Readable } from 'node:stream'
 import t from 'tap'
 import { BuildLog, buildLogPath } from '../../../lib/builds/build-log.js'
@@ -130,24 +132,61 @@ t.test('a follower stays with a build queued again after BuildKit went away, thr
   t.same(text.split('\n').filter(Boolean).map(line => line.replace(/^\[web\] /, '')), ['attempt 1 line', 'attempt 1 lost BuildKit', 'attempt 2 line'])
 })
 
+/** A log writer the test drives by hand (the follower needs its `flushed`, `chunk` and `end`): events come exactly when the test says. */
+class HandLog extends EventEmitter {
+  constructor (readonly file: string, public flushed: number) { super() }
+  write (text: string): void {
+    appendFileSync(this.file, text)
+    this.flushed += Buffer.byteLength(text)
+    this.emit('chunk', text)
+  }
+}
+
 t.test('a next attempt that opens while the follower still reads the previous one\'s backlog is followed too', async t => {
-  const { dir, store, live, record, open } = setup(t)
+  const { dir, store, live, record } = setup(t)
   const { id } = record()
   store.start(id)
-  const first = open(id)
-  for (let i = 0; i < 50; i++) first.write('web', `attempt 1 line ${i}`)
-  while (first.flushed < 50 * 'attempt 1 line 00'.length) await within(new Promise(resolve => first.once('chunk', resolve)), 'the chunks')
-  const following = read(followLog({ id, file: buildLogPath(dir, id), live, store }))
-  // All before the follower's first read of the file completes: the attempt ends, the next one starts.
-  const closed = first.close()
+  const file = buildLogPath(dir, id)
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, '[web] attempt 1 line\n')
+  const first = new HandLog(file, statSync(file).size)
+  live.open(id, first as unknown as BuildLog)
+  const following = read(followLog({ id, file, live, store }))
+  // All before the follower's read of the first attempt's backlog can complete: it ends, the next one starts.
+  first.emit('end')
   t.equal(store.requeue(id, { reason: 'builder-connection-lost', error: 'lost' }), 'queued')
   store.start(id)
-  const second = open(id)
-  second.write('web', 'attempt 2 line')
-  await closed
-  await second.close()
-  live.close(id)
+  const second = new HandLog(file, first.flushed)
+  live.open(id, second as unknown as BuildLog)
+  await within(new Promise(resolve => second.once('newListener', resolve)), 'the follower to attach to the next attempt')
+  second.write('[web] attempt 2 line\n')
+  second.emit('end')
   store.finish(id, 'succeeded', null)
-  const text = await within(following, 'the follower to end with the build')
-  t.equal(text, readFileSync(buildLogPath(dir, id), 'utf8'), 'the whole log, each line once')
+  t.equal(await within(following, 'the follower to end with the build'), '[web] attempt 1 line\n[web] attempt 2 line\n')
+})
+
+t.test('between attempts a follower waits whether the ended log is still listed or already gone, and ends with the build', async t => {
+  const { dir, store, live, record } = setup(t)
+  const { id } = record()
+  store.start(id)
+  const file = buildLogPath(dir, id)
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, '')
+  const first = new HandLog(file, 0)
+  live.open(id, first as unknown as BuildLog)
+  const following = read(followLog({ id, file, live, store }))
+  await new Promise(resolve => setImmediate(resolve)) // nothing to read before: the follower is live
+  first.write('[web] one\n')
+  first.emit('end') // still listed: the runner forgets it only after closing
+  live.close(id)
+  t.equal(store.requeue(id, { reason: 'builder-unreachable', error: 'down' }), 'queued')
+  store.start(id)
+  const second = new HandLog(file, first.flushed)
+  live.open(id, second as unknown as BuildLog)
+  second.write('[web] two\n')
+  live.close(id)
+  second.emit('end') // already gone: the follower waits for the outcome
+  store.finish(id, 'failed', 'step failed')
+  t.equal(await within(following, 'the follower to end with the build'), '[web] one\n[web] two\n')
+  t.equal(live.listenerCount('opened') + store.listenerCount('final'), 0, 'nothing left listening')
 })
