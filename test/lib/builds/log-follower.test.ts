@@ -142,16 +142,21 @@ class HandLog extends EventEmitter {
   }
 }
 
-t.test('a next attempt that opens while the follower still reads the previous one\'s backlog is followed too', async t => {
+/** A running build whose first attempt's log (holding `backlog`) the test drives by hand, and its follower. */
+function followedByHand (t: Parameters<typeof tempDir>[0], backlog: string) {
   const { dir, store, live, record } = setup(t)
   const { id } = record()
   store.start(id)
   const file = buildLogPath(dir, id)
   mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, '[web] attempt 1 line\n')
+  writeFileSync(file, backlog)
   const first = new HandLog(file, statSync(file).size)
   live.open(id, first as unknown as BuildLog)
-  const following = read(followLog({ id, file, live, store }))
+  return { id, file, store, live, first, following: read(followLog({ id, file, live, store })) }
+}
+
+t.test('a next attempt that opens while the follower still reads the previous one\'s backlog is followed too', async t => {
+  const { id, file, store, live, first, following } = followedByHand(t, '[web] attempt 1 line\n')
   // All before the follower's read of the first attempt's backlog can complete: it ends, the next one starts.
   first.emit('end')
   t.equal(store.requeue(id, { reason: 'builder-connection-lost', error: 'lost' }), 'queued')
@@ -166,15 +171,7 @@ t.test('a next attempt that opens while the follower still reads the previous on
 })
 
 t.test('between attempts a follower waits whether the ended log is still listed or already gone, and ends with the build', async t => {
-  const { dir, store, live, record } = setup(t)
-  const { id } = record()
-  store.start(id)
-  const file = buildLogPath(dir, id)
-  mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, '')
-  const first = new HandLog(file, 0)
-  live.open(id, first as unknown as BuildLog)
-  const following = read(followLog({ id, file, live, store }))
+  const { id, file, store, live, first, following } = followedByHand(t, '')
   await new Promise(resolve => setImmediate(resolve)) // nothing to read before: the follower is live
   first.write('[web] one\n')
   first.emit('end') // still listed: the runner forgets it only after closing
