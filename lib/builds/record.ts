@@ -24,6 +24,7 @@ export const FAILURE_REASONS = [
   'base-image-pull-failed', // a FROM image could not be resolved or pulled
   'push-denied', // the registry refused the push (credentials, permissions)
   'push-failed', // the push failed otherwise (the registry is unreachable, or answered an error)
+  'image-not-found', // a rollback's image is no longer in the registry (deleted, or garbage-collected)
   'step-failed', // a Dockerfile step exited non-zero
   'no-digest', // buildx exited 0 without writing the pushed digest
   'log-failed', // the build log could not be written (e.g. a full disk)

@@ -44,6 +44,7 @@ function projectSettings (project: ProjectFile, file: ConfigFile): ProjectSettin
       : {
           namespace: deployments.namespace,
           resources: deployments.resources.map(resource => parseResource(resource) as ResourceRef),
+          strategy: deployments.strategy ?? DEFAULTS.deployStrategy,
           wait: deployments.wait ?? DEFAULTS.deployWait,
           timeoutSeconds: deployments.timeout_seconds ?? DEFAULTS.deployTimeoutSeconds
         },

@@ -41,9 +41,12 @@ export const ImageSchema = Type.Object({
   cache: Type.Optional(Type.Enum([...CacheModes]))
 }, closed)
 
+export const DeployStrategies = ['restart', 'digest'] as const
+
 export const DeploymentsSchema = Type.Object({
   namespace: Text,
   resources: Type.Array(Text),
+  strategy: Type.Optional(Type.Enum([...DeployStrategies])),
   wait: Type.Optional(Type.Boolean()),
   timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 }))
 }, closed)
@@ -75,3 +78,4 @@ export type ConfigFile = Static<typeof ConfigFileSchema>
 export type ProjectFile = Static<typeof ProjectSchema>
 export type ImageFile = Static<typeof ImageSchema>
 export type CacheMode = typeof CacheModes[number]
+export type DeployStrategy = typeof DeployStrategies[number]

@@ -1,4 +1,4 @@
-import type { CacheMode } from './schema.js'
+import type { CacheMode, DeployStrategy } from './schema.js'
 import type { ResourceRef } from './rules.js'
 
 // The validated, normalised configuration every other module receives (frozen, never re-checked).
@@ -40,6 +40,12 @@ export interface ImageSettings {
 export interface DeploymentSettings {
   namespace: string
   resources: readonly ResourceRef[]
+  /**
+   * restart: restart the workloads as `kubectl rollout restart` does (pods re-pull a mutable tag only with
+   * imagePullPolicy: Always); digest: pin each container of a built image to the digest pushed, as
+   * `kubectl set image` does.
+   */
+  strategy: DeployStrategy
   wait: boolean
   timeoutSeconds: number
 }
@@ -79,6 +85,7 @@ export const DEFAULTS = Object.freeze({
   shutdownGraceSeconds: 120,
   keepBuilds: 100,
   cache: 'registry' as CacheMode,
+  deployStrategy: 'restart' as DeployStrategy,
   deployWait: true,
   deployTimeoutSeconds: 600
 })

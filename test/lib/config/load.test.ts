@@ -111,6 +111,7 @@ cache = "inline"
 [projects.deployments]
 namespace = "a-prod"
 resources = ["deployment/api", "sts/db", "daemonsets/agent", "Deployment.apps/worker"]
+strategy = "digest"
 wait = false
 timeout_seconds = 120
 [[projects]]
@@ -154,6 +155,7 @@ cache = "none"
       { kind: 'daemonset', name: 'agent' },
       { kind: 'deployment', name: 'worker' }
     ],
+    strategy: 'digest',
     wait: false,
     timeoutSeconds: 120
   })
@@ -185,8 +187,14 @@ t.test('empty or mistyped values are reported once, by the schema, not again as 
 t.test('a deployments table gets wait = true and a 600 s timeout by default', async t => {
   const toml = MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n'
   t.same(parseConfig(toml, SOURCE).projects[0]!.deployments, {
-    namespace: 'demo', resources: [{ kind: 'deployment', name: 'web' }], wait: true, timeoutSeconds: 600
+    namespace: 'demo', resources: [{ kind: 'deployment', name: 'web' }], strategy: 'restart', wait: true, timeoutSeconds: 600
   })
+})
+
+t.test('a deployments table chooses its strategy: digest, or restart (the default); anything else lists both', async t => {
+  const toml = MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\nstrategy = "digest"\n'
+  t.equal(parseConfig(toml, SOURCE).projects[0]!.deployments!.strategy, 'digest')
+  t.same(problemsOf(toml.replace('"digest"', '"recreate"')), ["projects[0].deployments.strategy: must be one of 'restart', 'digest'"])
 })
 
 t.test('missing required keys are reported with their path', async t => {
@@ -237,7 +245,7 @@ t.test('unknown keys are errors, with the key they were probably meant to be', a
   t.same(problemsOf(MINIMAL_CONFIG + '[app.builder]\nendpont = "tcp://a:1"\n'), ["app.builder.endpont: unknown key (did you mean 'endpoint'?)"])
   t.same(problemsOf('extra = 1\n' + MINIMAL_CONFIG), ['extra: unknown key (allowed: app, projects)'])
   t.same(problemsOf(MINIMAL_CONFIG + '[projects.deployments]\nnamespace = "d"\nresources = []\n"odd key" = 1\n'), [
-    'projects[0].deployments."odd key": unknown key (allowed: namespace, resources, wait, timeout_seconds)'
+    'projects[0].deployments."odd key": unknown key (allowed: namespace, resources, strategy, wait, timeout_seconds)'
   ])
 })
 
