@@ -1,7 +1,7 @@
 import type { ProjectSettings } from '../config/index.js'
-import { commitTag } from '../buildx/build-argv.js'
 import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
 import { BuildInterrupted } from './build-runner.js'
+import { newBuild, rollbackBuild, RollbackRefused } from './new-build.js'
 import { FINAL_STATUSES, type BuildRecord, type Trigger } from './record.js'
 
 export interface TriggerInput extends Pick<Trigger, 'source' | 'event'>, Partial<Omit<Trigger, 'source' | 'event'>> {
@@ -13,6 +13,13 @@ export type CancelResult =
   | { outcome: 'cancelled' | 'cancelling', build: BuildRecord }
   | { outcome: 'finished', build: BuildRecord }
   | { outcome: 'not-found' }
+
+export type RollbackResult =
+  | { outcome: 'queued', recorded: Recorded }
+  /** No such build of this project (404). */
+  | { outcome: 'not-found', message: string }
+  /** Nothing to go back to, or not something that can be deployed again (409). */
+  | { outcome: 'refused', message: string }
 
 export interface BuildQueueOptions {
   store: BuildStore
@@ -69,6 +76,33 @@ export class BuildQueue {
     }))
   }
 
+  /**
+   * Records a rollback of the project to build `to`, or without one to the deploy before the current one
+   * (BuildStore.previousDeploy). It queues like any build of the project: it replaces queued builds, and a
+   * later push replaces it while it waits.
+   */
+  async rollback (project: ProjectSettings, to?: number): Promise<RollbackResult> {
+    const { store } = this.#options
+    let target: BuildRecord | null
+    if (to === undefined) {
+      const previous = store.previousDeploy(project.slug)
+      if (previous === null) return { outcome: 'refused', message: `Project ${project.slug} has no earlier deploy to roll back to: name a build` }
+      target = store.get(previous.build)
+      if (target === null) return { outcome: 'refused', message: `Build ${previous.build}, deployed before the current one, is no longer kept: name a build` }
+    } else {
+      target = store.get(to)
+      if (target === null || target.project !== project.slug) return { outcome: 'not-found', message: `No build ${to} of project ${project.slug}` }
+    }
+    let build
+    try {
+      build = rollbackBuild(project, target)
+    } catch (err) {
+      if (err instanceof RollbackRefused) return { outcome: 'refused', message: err.message }
+      throw err
+    }
+    return { outcome: 'queued', recorded: await this.#commit(build) }
+  }
+
   /** A queued build is cancelled at once; a running one is interrupted and recorded cancelled when it stops. */
   cancel (id: number): CancelResult {
     const { store } = this.#options
@@ -84,17 +118,5 @@ export class BuildQueue {
     // Running in the store but not in this process: its process died, and recovery has not run it again.
     store.finish(id, 'cancelled', 'cancelled through the API')
     return { outcome: 'cancelled', build: store.get(id)! }
-  }
-}
-
-export function newBuild (project: ProjectSettings, trigger: Trigger): NewBuild {
-  const deployments = project.deployments
-  return {
-    project: project.slug,
-    trigger,
-    images: project.images.map(image => ({ image: image.name, tags: [image.tag, commitTag(trigger.commit)] })),
-    deploy: deployments === null
-      ? { status: 'skipped', namespace: null, resources: [] }
-      : { status: 'pending', namespace: deployments.namespace, resources: deployments.resources.map(r => `${r.kind}/${r.name}`) }
   }
 }

@@ -2,6 +2,7 @@ import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { GIT_AUTH_SECRET } from '../buildx/build-argv.js'
 import { BUILDER_OUTAGES } from '../buildx/failure.js'
 import { buildImage, type ImageBuildResult } from '../buildx/image-build.js'
+import { retagImage } from '../buildx/imagetools.js'
 import { recordGroups, type GroupRecords } from '../process/process-groups.js'
 import type { GroupTracker } from '../process/run-process.js'
 import type { BuildStore } from '../store/build-store.js'
@@ -74,19 +75,23 @@ export class BuildRunner {
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${commit} (attempt ${build.attempt})`)
     if (build.commitReason !== null) buildLog.write('build-hook', build.commitReason)
     try {
-      const results = await Promise.all(project.images.map(async (image, position): Promise<ImageOutcome> => {
-        const result = await this.#image(build, project, position, stop, groups, buildLog, log)
+      // A rollback builds nothing: it restores the images it deploys again (their tags, with restart).
+      const names = build.rollbackOf === null ? project.images.map(image => image.name) : build.images.map(image => image.image)
+      const results = await Promise.all(names.map(async (name, position): Promise<ImageOutcome> => {
+        const result = build.rollbackOf === null
+          ? await this.#image(build, project, position, stop, groups, buildLog, log)
+          : await this.#restore(build, position, stop, groups, buildLog, log)
         if (result.status === 'failed' && cause === null && !stop.aborted) {
           cause = position
-          halt(new BuildInterrupted('cancelled', `cancelled: ${image.name} failed`))
+          halt(new BuildInterrupted('cancelled', `cancelled: ${name} failed`))
         }
-        return { name: image.name, result }
+        return { name, result }
       }))
       let outcome = buildOutcome(results, cause, stop, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
       const outage = results.find(image => image.result.reason !== null && BUILDER_OUTAGES.has(image.result.reason))
       if (outage !== undefined) options.onBuilderUnavailable?.(outage.result.error!)
       // A build whose images did not all push never deploys.
-      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build, project.deployments, stop, buildLog, log)
+      if (outcome.status === 'succeeded' && project.deployments !== null) outcome = await this.#deploy(build.id, project.deployments, stop, buildLog, log)
       buildLog.write('build-hook', outcome.retry === undefined
         ? `build ${build.id} ${outcome.status}${outcome.error === null ? '' : `: ${outcome.error}`}`
         : `build ${build.id} attempt ${build.attempt} ended (${outcome.retry.reason}): ${outcome.error!}; it runs again as attempt ${build.attempt + 1} once BuildKit is back`)
@@ -124,24 +129,77 @@ export class BuildRunner {
       log.error({ err, image: image.name }, 'The image build could not start.')
       result = { status: 'failed', digest: null, durationMs: 0, error: `the build could not start: ${(err as Error).message}`, reason: 'unknown' }
     }
+    return this.#imageDone(build, position, image.name, result, signal, buildLog, log)
+  }
+
+  /**
+   * A rollback's image: its tag pointed back at the digest it deploys (`docker buildx imagetools create`);
+   * with the digest strategy no tag moves, and the image is ready as it is.
+   */
+  async #restore (build: BuildRecord, position: number, signal: AbortSignal, groups: GroupTracker, buildLog: BuildLog, log: Log): Promise<ImageBuildResult> {
+    const options = this.#options
+    const image = build.images[position]!
+    const digest = image.digest!
+    if (image.tags.length === 0) {
+      return this.#imageDone(build, position, image.image, { status: 'succeeded', digest, durationMs: 0, error: null, reason: null }, signal, buildLog, log)
+    }
+    options.store.updateImage(build.id, position, { status: 'running' })
+    const tag = `${image.image}:${image.tags[0]!}`
+    buildLog.write('build-hook', `${tag}: pointed back at ${digest} (build ${build.rollbackOf!})`)
+    const result = await retagImage({
+      spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag },
+      env: options.env,
+      signal,
+      killGraceMs: options.killGraceMs,
+      groups,
+      onLine: line => {
+        const written = buildLog.write(image.image, line)
+        if (written !== null) log.debug({ image: image.image }, written)
+      }
+    })
+    return this.#imageDone(build, position, image.image, result, signal, buildLog, log)
+  }
+
+  /** Records an image's result (an interrupted one with why it was interrupted), redacted, in store, log and build log. */
+  #imageDone (build: BuildRecord, position: number, name: string, image: ImageBuildResult, signal: AbortSignal, buildLog: BuildLog, log: Log): ImageBuildResult {
+    const options = this.#options
+    let result = image
     if (result.status === 'cancelled') {
       const stopped = signal.reason as BuildInterrupted
       result = { ...result, error: stopped.message, reason: stopped.reason }
     }
     const error = result.error === null ? null : options.redactor.redact(result.error)
     options.store.updateImage(build.id, position, { status: result.status, digest: result.digest, durationMs: result.durationMs, error, reason: result.reason })
-    buildLog.write('build-hook', `${image.name}: ${result.status}${error === null ? '' : `: ${error}`}${result.digest === null ? '' : ` (${result.digest})`}`)
-    log.info({ image: image.name, status: result.status, durationMs: result.durationMs, digest: result.digest, ...(result.reason === null ? {} : { reason: result.reason }) }, 'Image finished.')
+    buildLog.write('build-hook', `${name}: ${result.status}${error === null ? '' : `: ${error}`}${result.digest === null ? '' : ` (${result.digest})`}`)
+    log.info({ image: name, status: result.status, durationMs: result.durationMs, digest: result.digest, ...(result.reason === null ? {} : { reason: result.reason }) }, 'Image finished.')
     return { ...result, error }
   }
 
-  async #deploy (build: BuildRecord, deployments: DeploymentSettings, signal: AbortSignal, buildLog: BuildLog, log: Log): Promise<BuildOutcome> {
+  /**
+   * Rolls the images out (SPEC "Deploy by digest", "Never deploy backwards"): not at all when a newer build
+   * of the project has deployed meanwhile; else by the project's strategy, recording in the project's deploy
+   * history what the workloads were changed to.
+   */
+  async #deploy (id: number, deployments: DeploymentSettings, signal: AbortSignal, buildLog: BuildLog, log: Log): Promise<BuildOutcome> {
     const { store, deployer } = this.#options
-    store.setDeploy(build.id, { status: 'running', error: null })
+    const { strategy } = deployments
+    const build = store.get(id)! // with the digests just pushed
+    const current = store.deployed(build.project)
+    if (current !== null && current.build > build.id) {
+      const reason = `build ${current.build} (${current.commit.slice(0, 12)}), newer than this one, deployed at ${current.at}: an older build never deploys over it`
+      store.setDeploy(id, { status: 'skipped', error: null, strategy, reason })
+      buildLog.write('deploy', `skipped: ${reason}`)
+      log.info({ deployed: current.build }, 'Deploy skipped: a newer build has deployed.')
+      return { status: 'succeeded', error: null }
+    }
+    store.setDeploy(id, { status: 'running', error: null, strategy })
     const started = performance.now()
-    const result = await deployer.deploy(deployments, { signal, onLine: line => buildLog.write('deploy', line) })
-    store.setDeploy(build.id, result)
-    log.info({ status: result.status, durationMs: Math.round(performance.now() - started), ...(result.error === null ? {} : { error: result.error }) }, 'Deploy finished.')
+    const images = build.images.map(image => ({ repository: image.image, digest: image.digest! }))
+    const result = await deployer.deploy(deployments, { signal, images, onLine: line => buildLog.write('deploy', line) })
+    store.setDeploy(id, { status: result.status, error: result.error })
+    // The workloads were changed (even if the rollout then failed): that is what the project now runs.
+    if (result.changed) store.recordDeploy(id, strategy, result.status)
+    log.info({ status: result.status, strategy, durationMs: Math.round(performance.now() - started), ...(result.error === null ? {} : { error: result.error }) }, 'Deploy finished.')
     if (signal.aborted) return this.#interrupted(signal)
     return result.status === 'succeeded' ? { status: 'succeeded', error: null } : { status: 'failed', error: `deploy: ${result.error!}` }
   }

@@ -4,7 +4,10 @@ import Type, { type Static } from 'typebox'
 
 export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const
 export const FINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded'])
-export const SOURCES = ['github', 'gitlab', 'gitea', 'forgejo', 'gogs', 'bitbucket', 'api'] as const
+/** Who asked for a build: a Git host's webhook, an API call, or a rollback (which builds nothing). */
+export const SOURCES = ['github', 'gitlab', 'gitea', 'forgejo', 'gogs', 'bitbucket', 'api', 'rollback'] as const
+/** The senders of POST /<slug>. */
+export const DELIVERY_SOURCES = SOURCES.filter((source): source is Exclude<Source, 'rollback'> => source !== 'rollback')
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -37,6 +40,7 @@ export const BuildStatusSchema = Type.Enum([...BUILD_STATUSES])
 export const FailureReasonSchema = Type.Enum([...FAILURE_REASONS])
 export const ImageStatusSchema = Type.Enum(['pending', 'running', 'succeeded', 'failed', 'cancelled'])
 export const DeployStatusSchema = Type.Enum(['skipped', 'pending', 'running', 'succeeded', 'failed'])
+export const DeployStrategySchema = Type.Enum(['restart', 'digest'])
 
 export const TriggerSchema = Type.Object({
   source: Type.Enum([...SOURCES]),
@@ -72,7 +76,13 @@ export const DeployStateSchema = Type.Object({
   status: DeployStatusSchema,
   namespace: Nullable(Type.String()),
   resources: Type.Array(Type.String()),
-  error: Nullable(Type.String())
+  error: Nullable(Type.String()),
+  /** How it deploys ([projects.deployments] strategy when the deploy step ran); null before, or without deployments. */
+  strategy: Nullable(DeployStrategySchema),
+  /** Why a build whose images were pushed did not deploy (a newer build had deployed); null otherwise. */
+  reason: Nullable(Type.String()),
+  /** When this build changed the workloads (its deploy sent its first patch); null if it never did. */
+  deployedAt: Nullable(Type.String())
 })
 
 export const BuildRecordSchema = Type.Object({
@@ -92,8 +102,27 @@ export const BuildRecordSchema = Type.Object({
   error: Nullable(Type.String()),
   attempt: Type.Integer(),
   supersededBy: Nullable(Type.Integer()),
+  /** A rollback (trigger.source = rollback): the build whose images and digests it deploys again. */
+  rollbackOf: Nullable(Type.Integer()),
   /** Set when the build was queued again because BuildKit was unreachable or lost: why, and after which attempt. */
   retry: Nullable(RetrySchema)
+})
+
+/**
+ * What a project's workloads were last set to run (SPEC "Never deploy backwards"): the build that last
+ * changed them, with the digests it deployed, whether its rollout succeeded, and when.
+ */
+export const DeployedSchema = Type.Object({
+  build: Type.Integer(),
+  commit: Type.String(),
+  /** registry/repository → the digest deployed. */
+  digests: Type.Record(Type.String(), Type.String()),
+  strategy: DeployStrategySchema,
+  /** failed: the workloads were changed but the rollout did not complete (or a patch after the first failed). */
+  status: Type.Enum(['succeeded', 'failed']),
+  /** The build this one rolled back to, when it was a rollback. */
+  rollbackOf: Nullable(Type.Integer()),
+  at: Type.String()
 })
 
 export type BuildStatus = typeof BUILD_STATUSES[number]
@@ -104,6 +133,8 @@ export type ImageStatus = ImageResult['status']
 export type FailureReason = typeof FAILURE_REASONS[number]
 export type Retry = Static<typeof RetrySchema>
 export type DeployState = Static<typeof DeployStateSchema>
+export type DeployStrategy = Static<typeof DeployStrategySchema>
+export type Deployed = Static<typeof DeployedSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>
 
 /** The commit a build builds: the one it started with, else (still queued) the one it was triggered for. */

@@ -59,12 +59,11 @@ export class Scheduler {
   poke (): void {
     if (this.#stop.signal.aborted) return
     while (this.#running.size < this.#options.maxConcurrent) {
-      if (!this.#options.builder.ready) {
-        this.#waitForBuilder()
-        return
-      }
       const busy = [...this.#running.values()].map(running => running.build.project)
-      const next = this.#options.store.nextQueued(busy)
+      // A rollback builds nothing, so it needs no BuildKit: while the builder is down, rollbacks still run.
+      const ready = this.#options.builder.ready
+      const next = this.#options.store.nextQueued(busy, ready ? 'any' : 'rollback')
+      if (!ready) this.#waitForBuilder()
       if (next === null) return
       this.#start(next)
     }
@@ -122,7 +121,7 @@ export class Scheduler {
     // The project's slot is taken from here on, through the head check: its builds never overlap.
     const controller = new AbortController()
     this.#running.set(build.id, { build, controller })
-    if (this.#options.resolveHead === undefined || build.trigger.source === 'api') return this.#begin(build, project, controller, log, undefined)
+    if (this.#options.resolveHead === undefined || build.trigger.source === 'api' || build.trigger.source === 'rollback') return this.#begin(build, project, controller, log, undefined)
     // Superseded by a newer push, or cancelled, while its head is checked: the check stops at once.
     const onFinal = (event: FinalEvent): void => {
       if (event.id === build.id) controller.abort(new BuildInterrupted('cancelled', `${event.status} while its branch head was checked`))

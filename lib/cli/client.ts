@@ -85,6 +85,21 @@ export async function trigger (args: readonly string[], io: CliIo): Promise<numb
   return values.follow === true ? follow(client, io, answer.id) : 0
 }
 
+export async function rollback (args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { to: { type: 'string' }, follow: { type: 'boolean', default: false } } })
+  if (positionals.length !== 1) throw new CliError('usage: build-hook rollback <slug> [--to BUILD] [--follow]', 2)
+  const to = values.to === undefined ? undefined : buildId(values.to)
+  const client = api(io)
+  const slug = positionals[0]!
+  const build = await client.json<Build & { rollbackOf: number }>(`projects/${encodeURIComponent(slug)}/rollback`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(to === undefined ? {} : { build: to })
+  })
+  io.stderr(`rollback ${build.id} of ${slug} to build ${build.rollbackOf} (${build.trigger.commit.slice(0, 12)}): queued\n`)
+  return values.follow === true ? follow(client, io, build.id) : 0
+}
+
 export async function builds (args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { project: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } } })
   const query = new URLSearchParams(values as Record<string, string>) // only the options given

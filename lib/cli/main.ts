@@ -1,5 +1,5 @@
 import { checkConfig } from './check-config.js'
-import { builds, logs, runClient, trigger } from './client.js'
+import { builds, logs, rollback, runClient, trigger } from './client.js'
 import type { CliIo } from './io.js'
 
 const USAGE = `usage: build-hook <command> [arguments]
@@ -11,6 +11,9 @@ commands:
   trigger <slug> [--commit SHA] [--follow]
                         build the project (its branch head, or SHA); with --follow, stream
                         the log and exit 0 only if the build succeeds
+  rollback <slug> [--to BUILD] [--follow]
+                        deploy the images of an earlier build again, without building:
+                        BUILD, or the build deployed before the current one
   builds [--project SLUG] [--status STATUS] [--limit N]
                         list builds, newest first
   logs <id> [--follow]  print a build's log; with --follow, until it ends (exit 0 only if it
@@ -28,6 +31,8 @@ export async function main (argv: readonly string[], io: CliIo): Promise<number>
       return checkConfig(args, io)
     case 'trigger':
       return runClient(trigger, args, io)
+    case 'rollback':
+      return runClient(rollback, args, io)
     case 'builds':
       return runClient(builds, args, io)
     case 'logs':

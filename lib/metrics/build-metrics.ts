@@ -1,11 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { SOURCES, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
+import { DELIVERY_SOURCES, type BuildRecord, type BuildStatus, type DeployStrategy, type Source } from '../builds/record.js'
 import type { BuildStore, FinalEvent } from '../store/build-store.js'
 
 export const DELIVERY_OUTCOMES = ['accepted', 'duplicate', 'ignored', 'pong', 'unauthorized', 'invalid', 'error'] as const
 export type DeliveryOutcome = typeof DELIVERY_OUTCOMES[number]
 
 const FINAL: readonly BuildStatus[] = ['succeeded', 'failed', 'cancelled', 'superseded']
+// A superseded rollback is counted with the builds only: it never ran (and reading it would cost every superseded build a read).
+const ROLLBACK_FINAL: readonly BuildStatus[] = ['succeeded', 'failed', 'cancelled']
+const DEPLOY_STRATEGIES: readonly DeployStrategy[] = ['restart', 'digest']
+const DEPLOY_OUTCOMES = ['succeeded', 'failed', 'skipped'] as const
 // Builds take seconds to an hour.
 const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600]
 
@@ -32,6 +36,8 @@ export class BuildMetrics {
   readonly #buildDuration: Histogram<'project' | 'status'>
   readonly #imageDuration: Histogram<'project' | 'repository' | 'status'>
   readonly #deliveries: Counter<'source' | 'outcome'>
+  readonly #deploys: Counter<'project' | 'strategy' | 'outcome'>
+  readonly #rollbacks: Counter<'project' | 'status'>
   readonly #onFinal = (event: FinalEvent): void => this.#finished(event)
 
   constructor (options: BuildMetricsOptions) {
@@ -44,6 +50,8 @@ export class BuildMetrics {
     this.#builds = new Counter({ name: 'build_hook_builds_total', help: 'Builds that reached a final status, by project and status.', labelNames: ['project', 'status'], registers })
     this.#buildDuration = new Histogram({ name: 'build_hook_build_duration_seconds', help: 'Time from a build starting to its final status.', labelNames: ['project', 'status'], buckets: DURATION_BUCKETS, registers })
     this.#imageDuration = new Histogram({ name: 'build_hook_image_build_duration_seconds', help: 'Time one image took to build and push.', labelNames: ['project', 'repository', 'status'], buckets: DURATION_BUCKETS, registers })
+    this.#deploys = new Counter({ name: 'build_hook_deploys_total', help: 'Deploy steps of finished builds, by project, strategy and outcome (succeeded, failed, or skipped: a newer build had deployed).', labelNames: ['project', 'strategy', 'outcome'], registers })
+    this.#rollbacks = new Counter({ name: 'build_hook_rollbacks_total', help: 'Rollbacks that ran or were cancelled, by project and final status.', labelNames: ['project', 'status'], registers })
     this.#deliveries = new Counter({ name: 'build_hook_webhook_deliveries_total', help: 'Requests to POST /<slug>, by sender and outcome.', labelNames: ['source', 'outcome'], registers })
     const perProject = (status: BuildStatus) => function (this: Gauge<'project'>) {
       const counts = store.countByProject(status)
@@ -53,8 +61,12 @@ export class BuildMetrics {
     new Gauge({ name: 'build_hook_builds_running', help: 'Builds running now, by project.', labelNames: ['project'], registers, collect: perProject('running') }) // eslint-disable-line no-new
     new Gauge({ name: 'build_hook_builder_ready', help: '1 when the buildx builder is bootstrapped and reachable, else 0.', registers, collect () { this.set(options.builderReady() ? 1 : 0) } }) // eslint-disable-line no-new
     // Every series exists from the start (at 0), so rates and alerts work before the first event.
-    for (const project of projects) for (const status of FINAL) this.#builds.inc({ project, status }, 0)
-    for (const source of SOURCES) for (const outcome of DELIVERY_OUTCOMES) this.#deliveries.inc({ source, outcome }, 0)
+    for (const project of projects) {
+      for (const status of FINAL) this.#builds.inc({ project, status }, 0)
+      for (const status of ROLLBACK_FINAL) this.#rollbacks.inc({ project, status }, 0)
+      for (const strategy of DEPLOY_STRATEGIES) for (const outcome of DEPLOY_OUTCOMES) this.#deploys.inc({ project, strategy, outcome }, 0)
+    }
+    for (const source of DELIVERY_SOURCES) for (const outcome of DELIVERY_OUTCOMES) this.#deliveries.inc({ source, outcome }, 0)
     store.on('final', this.#onFinal)
   }
 
@@ -76,6 +88,10 @@ export class BuildMetrics {
     this.#builds.inc({ project, status })
     if (status === 'superseded') return // it never ran: no durations (and no read per superseded build)
     const build = this.#store.get(id)!
+    if (build.rollbackOf !== null) this.#rollbacks.inc({ project, status })
+    // The deploy step ran (or was skipped for a newer deploy) once it has a strategy.
+    const { strategy, status: outcome } = build.deploy
+    if (strategy !== null && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'skipped')) this.#deploys.inc({ project, strategy, outcome })
     if (build.startedAt === null || build.finishedAt === null) return // never ran (superseded, cancelled while queued)
     this.#buildDuration.observe({ project, status }, seconds(build.startedAt, build.finishedAt))
     this.#images(build)

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import type { BuildRecord, BuildStatus, DeployState, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
+import type { BuildRecord, BuildStatus, Deployed, DeployState, DeployStrategy, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
@@ -11,10 +11,21 @@ export const DATABASE_FILE = 'build-hook.sqlite'
 export interface NewBuild {
   project: string
   trigger: Trigger
-  images: ReadonlyArray<Pick<ImageResult, 'image' | 'tags'>>
-  deploy: Omit<DeployState, 'error'>
+  /** With a digest for a rollback: the image pushed before, deployed again. */
+  images: ReadonlyArray<Pick<ImageResult, 'image' | 'tags'> & { digest?: string }>
+  deploy: Pick<DeployState, 'status' | 'namespace' | 'resources'>
   attempt?: number
+  /** A rollback: the build whose images it deploys again. */
+  rollbackOf?: number
 }
+
+// Images go back to pending when a build runs again; a rollback's digests are what it deploys, so they stay.
+const KEEP_ROLLBACK_DIGEST = 'CASE WHEN (SELECT rollback_of FROM builds WHERE builds.id = build_images.build_id) IS NULL THEN NULL ELSE digest END'
+
+/** How many of a project's latest deploys keep their builds from retention, so that a rollback has them. */
+export const DEPLOYS_KEPT_FOR_ROLLBACK = 10
+/** How many deploys of each project the history keeps. */
+export const DEPLOY_HISTORY = 100
 
 interface BuildRow {
   id: number
@@ -42,6 +53,22 @@ interface BuildRow {
   retry_at: string | null
   built_commit: string | null
   commit_reason: string | null
+  rollback_of: number | null
+  deploy_strategy: DeployStrategy | null
+  deploy_reason: string | null
+  deployed_at: string | null
+}
+
+interface DeployRow {
+  id: number
+  project: string
+  build_id: number
+  commit_sha: string
+  digests: string
+  strategy: DeployStrategy
+  status: Deployed['status']
+  rollback_of: number | null
+  deployed_at: string
 }
 
 interface ImageRow {
@@ -97,6 +124,8 @@ export interface StartCommit {
 }
 
 export type ImagePatch = Pick<ImageResult, 'status'> & Partial<Pick<ImageResult, 'digest' | 'durationMs' | 'error' | 'reason'>>
+
+export type DeployPatch = Pick<DeployState, 'status' | 'error'> & Partial<Pick<DeployState, 'strategy' | 'reason'>>
 
 /**
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
@@ -163,12 +192,13 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       // Only the newest queued or running build counts: a push back to what an older build has (a
       // force-push back, a revert to what is running while something newer is queued) must build.
       // A running build counts with the commit it builds (the head, when that moved after its push).
-      const newest = seen === undefined
+      // A rollback is never a duplicate, nor the build a push duplicates: it deploys old images, it builds nothing.
+      const newest = seen === undefined && source !== 'rollback'
         ? this.#sql(`
-          SELECT id, coalesce(built_commit, commit_sha) AS commit_sha FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
-        `).get(build.project) as { id: number, commit_sha: string } | undefined
+          SELECT id, coalesce(built_commit, commit_sha) AS commit_sha, source FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
+        `).get(build.project) as { id: number, commit_sha: string, source: string } | undefined
         : undefined
-      const same = seen ?? (newest?.commit_sha === commit ? newest : undefined)
+      const same = seen ?? (newest?.commit_sha === commit && newest.source !== 'rollback' ? newest : undefined)
       if (same !== undefined) {
         this.#rememberDelivery(build, same.id, now)
         return { build: this.get(same.id)!, duplicate: true, superseded: [] }
@@ -198,14 +228,14 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     const attempt = build.attempt ?? 1
     const { lastInsertRowid } = this.#sql(`
       INSERT INTO builds (project, status, source, event, delivery, ref, commit_sha, sender, created_at, attempt,
-                          deploy_status, deploy_namespace, deploy_resources)
-      VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                          deploy_status, deploy_namespace, deploy_resources, rollback_of)
+      VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     `).run(build.project, build.trigger.source, build.trigger.event, build.trigger.delivery, build.trigger.ref,
       build.trigger.commit, build.trigger.sender, createdAt, attempt,
-      build.deploy.status, build.deploy.namespace, JSON.stringify(build.deploy.resources))
+      build.deploy.status, build.deploy.namespace, JSON.stringify(build.deploy.resources), build.rollbackOf ?? null)
     const id = Number(lastInsertRowid)
-    const image = this.#sql(`INSERT INTO build_images (build_id, position, image, tags, status) VALUES (?, ?, ?, ?, 'pending')`)
-    build.images.forEach((entry, position) => image.run(id, position, entry.image, JSON.stringify(entry.tags)))
+    const image = this.#sql(`INSERT INTO build_images (build_id, position, image, tags, status, digest) VALUES (?, ?, ?, ?, 'pending', ?)`)
+    build.images.forEach((entry, position) => image.run(id, position, entry.image, JSON.stringify(entry.tags), entry.digest ?? null))
     return {
       id,
       project: build.project,
@@ -216,11 +246,12 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       createdAt,
       startedAt: null,
       finishedAt: null,
-      images: build.images.map(entry => ({ image: entry.image, tags: [...entry.tags], status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
-      deploy: { ...build.deploy, resources: [...build.deploy.resources], error: null },
+      images: build.images.map(entry => ({ image: entry.image, tags: [...entry.tags], status: 'pending', digest: entry.digest ?? null, durationMs: null, error: null, reason: null })),
+      deploy: { ...build.deploy, resources: [...build.deploy.resources], error: null, strategy: null, reason: null, deployedAt: null },
       error: null,
       attempt,
       supersededBy: null,
+      rollbackOf: build.rollbackOf ?? null,
       retry: null
     }
   }
@@ -232,11 +263,12 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     return toRecord(row, images)
   }
 
-  /** The oldest queued build of a project not in `busy`. */
-  nextQueued (busy: readonly string[]): BuildRecord | null {
+  /** The oldest queued build (or rollback) of a project not in `busy`. */
+  nextQueued (busy: readonly string[], kind: 'any' | 'rollback' = 'any'): BuildRecord | null {
     const row = this.#sql(`
-      SELECT id FROM builds WHERE status = 'queued' AND project NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1
-    `).get(JSON.stringify(busy)) as { id: number } | undefined
+      SELECT id FROM builds WHERE status = 'queued' AND project NOT IN (SELECT value FROM json_each(?)) AND (? = 'any' OR source = 'rollback')
+      ORDER BY id LIMIT 1
+    `).get(JSON.stringify(busy), kind) as { id: number } | undefined
     return row === undefined ? null : this.get(row.id)
   }
 
@@ -270,8 +302,59 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       .run({ ...columns, id, position })
   }
 
-  setDeploy (id: number, deploy: Pick<DeployState, 'status' | 'error'>): void {
-    this.#sql('UPDATE builds SET deploy_status = ?, deploy_error = ? WHERE id = ?').run(deploy.status, deploy.error, id)
+  setDeploy (id: number, deploy: DeployPatch): void {
+    this.#sql(`
+      UPDATE builds SET deploy_status = ?, deploy_error = ?, deploy_strategy = coalesce(?, deploy_strategy), deploy_reason = coalesce(?, deploy_reason) WHERE id = ?
+    `).run(deploy.status, deploy.error, deploy.strategy ?? null, deploy.reason ?? null, id)
+  }
+
+  /**
+   * Records that the build changed its project's workloads (its deploy sent a patch): the project's deploy
+   * history gets the build, its commit and its images' digests, with whether the rollout succeeded. Called
+   * again with the final status once the rollout is decided.
+   */
+  recordDeploy (id: number, strategy: DeployStrategy, status: Deployed['status'], now = new Date()): Deployed {
+    return this.db.transaction((): Deployed => {
+      const build = this.get(id)!
+      const at = now.toISOString()
+      const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
+      const existing = this.#sql('SELECT id FROM deploys WHERE build_id = ?').get(id) as { id: number } | undefined
+      if (existing === undefined) {
+        this.#sql(`
+          INSERT INTO deploys (project, build_id, commit_sha, digests, strategy, status, rollback_of, deployed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `).run(build.project, id, build.commit ?? build.trigger.commit, JSON.stringify(digests), strategy, status, build.rollbackOf, at)
+        this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
+      } else {
+        this.#sql('UPDATE deploys SET status = ? WHERE id = ?').run(status, existing.id)
+      }
+      return this.deployed(build.project)!
+    })()
+  }
+
+  /** What the project's workloads were last set to run, by which build; null before its first deploy. */
+  deployed (project: string): Deployed | null {
+    const row = this.#sql('SELECT * FROM deploys WHERE project = ? ORDER BY id DESC LIMIT 1').get(project) as DeployRow | undefined
+    return row === undefined ? null : toDeployed(row)
+  }
+
+  /** Each project's current deploy. */
+  deployedAll (): Map<string, Deployed> {
+    const rows = this.#sql('SELECT * FROM deploys WHERE id IN (SELECT max(id) FROM deploys GROUP BY project)').all() as DeployRow[]
+    return new Map(rows.map(row => [row.project, toDeployed(row)]))
+  }
+
+  /**
+   * What a rollback without a build goes back to: the newest deploy before the current one that succeeded
+   * and deployed other digests (like `kubectl rollout undo`, twice in a row goes back and forth). Null when
+   * there is none.
+   */
+  previousDeploy (project: string): Deployed | null {
+    const row = this.#sql(`
+      SELECT previous.* FROM deploys AS previous, (SELECT id, digests FROM deploys WHERE project = @project ORDER BY id DESC LIMIT 1) AS current
+      WHERE previous.project = @project AND previous.id < current.id AND previous.status = 'succeeded' AND previous.digests <> current.digests
+      ORDER BY previous.id DESC LIMIT 1
+    `).get({ project }) as DeployRow | undefined
+    return row === undefined ? null : toDeployed(row)
   }
 
   /**
@@ -288,7 +371,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
         WHERE id = ? AND status = 'running' RETURNING project
       `).get(retry.reason, retry.error, at, id) as { project: string } | undefined
       if (row === undefined) return null
-      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id = ?`).run(id)
+      this.#sql(`UPDATE build_images SET status = 'pending', digest = ${KEEP_ROLLBACK_DIGEST}, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id = ?`).run(id)
       const newer = this.#sql(`SELECT max(id) AS id FROM builds WHERE project = ? AND status = 'queued' AND id > ?`).get(row.project, id) as { id: number | null }
       if (newer.id === null) return { project: row.project, outcome: 'queued' }
       this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`).run(newer.id, at, id)
@@ -329,7 +412,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const requeued = (this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
       `).all() as Array<{ id: number }>).map(row => row.id)
-      this.#sql(`UPDATE build_images SET status = 'pending', digest = NULL, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
+      this.#sql(`UPDATE build_images SET status = 'pending', digest = ${KEEP_ROLLBACK_DIGEST}, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
         .run(JSON.stringify(requeued))
       const superseded = (this.#sql(`
         UPDATE builds AS old SET status = 'superseded', finished_at = ?,
@@ -349,9 +432,15 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     // The newest build not kept, found through the (project, id) index: no scan of the whole history.
     const cutoff = this.#sql('SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(project, keep) as { id: number } | undefined
     if (cutoff === undefined) return []
+    // The deploy history keeps its newest entries; the builds of the latest few stay, for rollbacks.
+    this.#sql(`
+      DELETE FROM deploys WHERE project = @project AND id <= (SELECT id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT 1 OFFSET @history)
+    `).run({ project, history: DEPLOY_HISTORY })
     return (this.#sql(`
-      DELETE FROM builds WHERE project = ? AND id <= ? AND status NOT IN ('queued', 'running') RETURNING id
-    `).all(project, cutoff.id) as Array<{ id: number }>).map(row => row.id)
+      DELETE FROM builds WHERE project = @project AND id <= @cutoff AND status NOT IN ('queued', 'running')
+        AND id NOT IN (SELECT build_id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT @kept)
+      RETURNING id
+    `).all({ project, cutoff: cutoff.id, kept: DEPLOYS_KEPT_FOR_ROLLBACK }) as Array<{ id: number }>).map(row => row.id)
   }
 
   /**
@@ -434,12 +523,33 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
       error: image.error,
       reason: image.reason
     })),
-    deploy: { status: row.deploy_status, namespace: row.deploy_namespace, resources: JSON.parse(row.deploy_resources) as string[], error: row.deploy_error },
+    deploy: {
+      status: row.deploy_status,
+      namespace: row.deploy_namespace,
+      resources: JSON.parse(row.deploy_resources) as string[],
+      error: row.deploy_error,
+      strategy: row.deploy_strategy,
+      reason: row.deploy_reason,
+      deployedAt: row.deployed_at
+    },
     error: row.error,
     attempt: row.attempt,
     supersededBy: row.superseded_by,
+    rollbackOf: row.rollback_of,
     retry: row.retry_reason === null
       ? null
       : { attempt: row.retry_attempt!, reason: row.retry_reason, error: row.retry_error!, at: row.retry_at! }
+  }
+}
+
+function toDeployed (row: DeployRow): Deployed {
+  return {
+    build: row.build_id,
+    commit: row.commit_sha,
+    digests: JSON.parse(row.digests) as Record<string, string>,
+    strategy: row.strategy,
+    status: row.status,
+    rollbackOf: row.rollback_of,
+    at: row.deployed_at
   }
 }

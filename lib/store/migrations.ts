@@ -84,6 +84,27 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     ALTER TABLE builds ADD COLUMN retry_reason TEXT;
     ALTER TABLE builds ADD COLUMN retry_error TEXT;
     ALTER TABLE builds ADD COLUMN retry_at TEXT;
+  `),
+  // 7: deploy by digest and rollback. Each change a build made to its project's workloads (the deploy history:
+  // what is deployed now, what a rollback goes back to); how a build deployed, or why it did not; and which
+  // build a rollback deploys again. No foreign key to builds: the history outlives retention.
+  db => db.exec(`
+    CREATE TABLE deploys (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      project TEXT NOT NULL,
+      build_id INTEGER NOT NULL,
+      commit_sha TEXT NOT NULL,
+      digests TEXT NOT NULL,
+      strategy TEXT NOT NULL,
+      status TEXT NOT NULL,
+      rollback_of INTEGER,
+      deployed_at TEXT NOT NULL
+    );
+    CREATE INDEX deploys_by_project ON deploys (project, id);
+    ALTER TABLE builds ADD COLUMN rollback_of INTEGER;
+    ALTER TABLE builds ADD COLUMN deploy_strategy TEXT;
+    ALTER TABLE builds ADD COLUMN deploy_reason TEXT;
+    ALTER TABLE builds ADD COLUMN deployed_at TEXT;
   `)
 ]
 

@@ -15,7 +15,7 @@ export interface RefUpdate {
 
 /** What a Git host delivered, in the same terms for every host. */
 export interface Delivery {
-  source: Exclude<Source, 'api'>
+  source: Exclude<Source, 'api' | 'rollback'>
   /** The host's event name (push, Push Hook, repo:push, ping, delete, ...). */
   event: string
   kind: 'push' | 'ping' | 'other'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { newBuild } from '../../lib/builds/build-queue.js'
+import { newBuild } from '../../lib/builds/new-build.js'
 import { parseConfig } from '../../lib/config/index.js'
 import { BuildMetrics } from '../../lib/metrics/build-metrics.js'
 import { BuildStore } from '../../lib/store/build-store.js'

@@ -72,7 +72,7 @@ t.test('cancel: a queued build at once, a running one by interrupting it; a fini
 
 t.test('a build left running in the store by another process can be cancelled too', async t => {
   const { app } = await held(t)
-  const { newBuild } = await import('../../lib/builds/build-queue.js')
+  const { newBuild } = await import('../../lib/builds/new-build.js')
   const { build } = app.store.record(newBuild(app.settings.projects[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: commit(7), sender: null }))
   app.store.start(build.id)
   const res = await app.inject({ method: 'POST', url: `/builds/${build.id}/cancel`, headers: auth })

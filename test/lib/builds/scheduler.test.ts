@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import t, { type Test } from 'tap'
 import { parseConfig, type ProjectSettings } from '../../../lib/config/index.js'
-import { newBuild } from '../../../lib/builds/build-queue.js'
+import { newBuild } from '../../../lib/builds/new-build.js'
 import { BuildInterrupted, type BuildOutcome } from '../../../lib/builds/build-runner.js'
 import { Scheduler } from '../../../lib/builds/scheduler.js'
 import type { BuildRecord } from '../../../lib/builds/record.js'
@@ -99,6 +99,45 @@ t.test('queued builds wait while the builder is not ready, and start when it is'
   t.equal(h.store.get(id)!.status, 'queued')
   h.gate.open()
   await eventually(() => h.running.has(id) || undefined, 'the build to start')
+})
+
+/** A rollback of `project` to the images `digest` names (what BuildQueue.rollback records). */
+function rollbackOf (project: ProjectSettings, digest: string) {
+  return {
+    ...newBuild(project, { source: 'rollback', event: 'rollback', delivery: null, ref: 'refs/heads/main', commit: 'c'.repeat(40), sender: null }),
+    images: project.images.map(image => ({ image: image.name, tags: [image.tag], digest })),
+    rollbackOf: 1
+  }
+}
+
+t.test('a rollback needs no BuildKit: it runs while the builder is down, and builds queued before it still wait', async t => {
+  const h = harness(t)
+  h.gate.ready = false
+  const waiting = h.record('p2')
+  const rollback = h.store.record(rollbackOf(PROJECTS[0]!, `sha256:${'1'.repeat(64)}`)).build.id
+  h.scheduler.poke()
+  await eventually(() => h.running.has(rollback) || undefined, 'the rollback to start')
+  t.equal(h.store.get(waiting)!.status, 'queued', 'the build waits for the builder')
+  await h.finish(rollback)
+  h.gate.open()
+  await eventually(() => h.running.has(waiting) || undefined, 'the build to start once the builder is back')
+})
+
+t.test('a rollback skips the head check: it deploys the commit it names', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  let checks = 0
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    resolveHead: async () => { checks++; return 'b'.repeat(40) },
+    run: async () => ({ status: 'succeeded', error: null })
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const { build } = store.record(rollbackOf(PROJECTS[0]!, `sha256:${'1'.repeat(64)}`))
+  scheduler.poke()
+  await eventually(() => store.get(build.id)!.status === 'succeeded' || undefined, 'the rollback')
+  t.equal(checks, 0)
+  t.match(store.get(build.id), { commit: 'c'.repeat(40), commitReason: null })
 })
 
 t.test('a build that lost BuildKit is queued again with the reason, waits for the builder, and runs as the next attempt', async t => {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
-import { BuildStore, DATABASE_FILE, type NewBuild } from '../../../lib/store/build-store.js'
+import { BuildStore, DATABASE_FILE, DEPLOY_HISTORY, DEPLOYS_KEPT_FOR_ROLLBACK, type NewBuild } from '../../../lib/store/build-store.js'
 import { SCHEMA_VERSION } from '../../../lib/store/migrations.js'
 import { tempDir } from '../../helper.js'
 
@@ -20,7 +20,7 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.same(created, {
     id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, commit: null, commitReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
-    deploy: { ...NEW.deploy, error: null }, error: null, attempt: 1, supersededBy: null, retry: null
+    deploy: { ...NEW.deploy, error: null, strategy: null, reason: null, deployedAt: null }, error: null, attempt: 1, supersededBy: null, rollbackOf: null, retry: null
   })
   t.same(store.nextQueued([]), created)
   t.equal(store.nextQueued(['demo']), null, 'a busy project is skipped')
@@ -251,4 +251,96 @@ t.test('migration 4: builds that had started before it built their pushed commit
   t.equal(store.start(2), true)
   t.match(store.get(2), { status: 'running', commit: 'b'.repeat(40) }, 'starting without a head check builds the pushed commit')
   t.equal(store.start(2), false, 'a running build does not start again')
+})
+
+/** A build of `commit` that pushed both images (digests named after the commit) and deployed with `status`. */
+function deployedBuild (store: BuildStore, commit: string, status: 'succeeded' | 'failed' = 'succeeded', at = new Date()): number {
+  const { build } = store.record(trigger(commit))
+  store.start(build.id)
+  build.images.forEach((image, position) => store.updateImage(build.id, position, { status: 'succeeded', digest: digestOf(commit, position) }))
+  store.setDeploy(build.id, { status, error: null, strategy: 'digest' })
+  store.recordDeploy(build.id, 'digest', status, at)
+  store.finish(build.id, 'succeeded', null)
+  return build.id
+}
+
+function digestOf (commit: string, position: number): string {
+  return `sha256:${commit.repeat(63)}${position}`
+}
+
+t.test('the deploy history: what each project runs now, by which build, and what went before', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  t.equal(store.deployed('demo'), null, 'nothing deployed yet')
+  t.equal(store.previousDeploy('demo'), null)
+  const first = deployedBuild(store, 'a', 'succeeded', new Date('2026-11-25T10:00:00.000Z'))
+  t.same(store.deployed('demo'), {
+    build: first, commit: 'a'.repeat(40), strategy: 'digest', status: 'succeeded', rollbackOf: null, at: '2026-11-25T10:00:00.000Z',
+    digests: { 'registry.test/demo/web': digestOf('a', 0), 'registry.test/demo/api': digestOf('a', 1) }
+  })
+  t.match(store.get(first)!.deploy, { strategy: 'digest', deployedAt: '2026-11-25T10:00:00.000Z' }, 'the build record says when it deployed')
+  t.equal(store.previousDeploy('demo'), null, 'one deploy: nothing before it')
+  const second = deployedBuild(store, 'b')
+  t.match(store.previousDeploy('demo'), { build: first })
+  const failed = deployedBuild(store, 'c', 'failed')
+  t.match(store.deployed('demo'), { build: failed, status: 'failed' }, 'a rollout that failed still changed the workloads: it is what they run')
+  t.match(store.previousDeploy('demo'), { build: second }, 'going back from a failed rollout goes to the last good one')
+  const other = store.record(trigger('d', null, 'other')).build
+  t.same([...store.deployedAll().keys()], ['demo'], 'only projects that deployed')
+  t.equal(store.deployed('other'), null)
+  t.equal(store.get(other.id)!.deploy.deployedAt, null)
+  store.recordDeploy(failed, 'digest', 'succeeded')
+  t.match(store.deployed('demo'), { build: failed, status: 'succeeded' }, 'recording a build again updates its entry, it adds none')
+})
+
+t.test('the deploy before the current one skips deploys of the same digests: two rollbacks in a row go back and forth', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const a = deployedBuild(store, 'a')
+  deployedBuild(store, 'b')
+  deployedBuild(store, 'b') // the same commit again, the same digests: going back means going to a
+  t.match(store.previousDeploy('demo'), { build: a })
+})
+
+t.test('a rollback is never a duplicate of a build of its commit, nor is a push of its commit a duplicate of it; its digests stay through a retry', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const old = deployedBuild(store, 'a')
+  const running = store.record(trigger('a')).build // the same commit again, running
+  store.start(running.id)
+  const rollback: NewBuild = {
+    ...trigger('a'),
+    trigger: { ...trigger('a').trigger, source: 'rollback', event: 'rollback' },
+    images: store.get(old)!.images.map(image => ({ image: image.image, tags: ['latest'], digest: image.digest! })),
+    rollbackOf: old
+  }
+  const recorded = store.record(rollback)
+  t.match(recorded, { duplicate: false, build: { status: 'queued', rollbackOf: old, images: [{ digest: digestOf('a', 0), status: 'pending' }, { digest: digestOf('a', 1) }] } })
+  t.match(store.record(trigger('a')), { duplicate: false, superseded: [recorded.build.id] }, 'a push of that commit is built, and replaces the queued rollback')
+  const again = store.record(rollback).build
+  t.equal(store.nextQueued([], 'rollback')?.id, again.id, 'a queued rollback runs without the builder')
+  store.start(again.id)
+  t.equal(store.requeue(again.id, { reason: 'builder-connection-lost', error: 'lost' }), 'queued')
+  t.match(store.get(again.id)!.images, [{ status: 'pending', digest: digestOf('a', 0) }, { digest: digestOf('a', 1) }], 'queued again, it still knows what to deploy')
+  store.start(again.id)
+  store.recover(3)
+  t.match(store.get(again.id), { status: 'queued', attempt: 3, images: [{ digest: digestOf('a', 0) }] }, 'so it does after a crash')
+  t.equal(store.nextQueued([], 'rollback')?.id, again.id)
+  store.finish(again.id, 'cancelled', 'x')
+  t.equal(store.nextQueued([], 'rollback'), null, 'builds wait for the builder')
+  t.equal(store.nextQueued([])?.id, undefined)
+})
+
+t.test('retention keeps the builds of the latest deploys, for rollbacks, and a bounded deploy history', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const deployed = deployedBuild(store, 'a')
+  for (const commit of 'bcdef') { const { build } = store.record(trigger(commit)); store.start(build.id); store.finish(build.id, 'failed', 'x') }
+  t.same(store.prune('demo', 2), [2, 3, 4], 'build 1 is older than the newest 2, and stays: it is deployed')
+  t.match(store.get(deployed), { status: 'succeeded' })
+  for (let i = 0; i < DEPLOY_HISTORY + DEPLOYS_KEPT_FOR_ROLLBACK; i++) deployedBuild(store, 'a')
+  store.prune('demo', 1)
+  const { db } = store
+  t.equal((db.prepare(`SELECT count(*) AS n FROM deploys WHERE project = 'demo'`).get() as { n: number }).n, DEPLOY_HISTORY)
+  t.equal((db.prepare(`SELECT count(*) AS n FROM builds WHERE project = 'demo'`).get() as { n: number }).n, DEPLOYS_KEPT_FOR_ROLLBACK, 'the builds of the latest deploys stay (the newest of them the one kept)')
 })
