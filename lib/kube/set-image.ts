@@ -76,9 +76,9 @@ export function setImage (object: PodTemplateObject, resource: ResourceRef, imag
   for (const list of lists) {
     const changed: NamedImage[] = []
     for (const container of list.containers) {
-      const to = targets.get(imageRepository(container.image ?? '') ?? '')
+      const to = targets.get(imageRepository(container.image) ?? '')
       if (to === undefined) continue
-      const change = { container: container.name, init: list.init, from: container.image ?? '', to }
+      const change = { container: container.name, init: list.init, from: container.image, to }
       matched.push(change)
       if (change.from !== to) changed.push({ image: to, name: container.name })
     }
@@ -111,12 +111,12 @@ function describeContainer (name: string, init: boolean, image: string): string 
 }
 
 // A container without a name cannot be patched by name (the API server would not accept one anyway).
-function named (containers: readonly Container[] | undefined): Array<Container & { name: string }> {
-  return (containers ?? []).filter((container): container is Container & { name: string } => typeof container.name === 'string')
+function named (containers: readonly Container[] | undefined): NamedImage[] {
+  return (containers ?? []).flatMap(container => typeof container.name === 'string' ? [{ image: container.image ?? '', name: container.name }] : [])
 }
 
-function noMatch (resource: ResourceRef, lists: ReadonlyArray<{ init: boolean, containers: ReadonlyArray<Container & { name: string }> }>, images: readonly BuiltImage[]): string {
-  const containers = lists.flatMap(list => list.containers.map(container => describeContainer(container.name, list.init, container.image ?? '')))
+function noMatch (resource: ResourceRef, lists: ReadonlyArray<{ init: boolean, containers: readonly NamedImage[] }>, images: readonly BuiltImage[]): string {
+  const containers = lists.flatMap(list => list.containers.map(container => describeContainer(container.name, list.init, container.image)))
   const built = images.length === 0 ? 'none' : images.map(image => image.repository).join(', ')
   return `${describe(resource)} has no container running an image built here (${built}): it runs ${containers.length === 0 ? 'no containers' : containers.join(', ')}`
 }

@@ -91,6 +91,7 @@ t.test('no container of a built image: one sentence naming the resource, each co
   })
   t.same(setImage({}, WEB, []), { error: 'deployment/web has no container running an image built here (none): it runs no containers' })
   t.same(setImage(workload([{ name: 'web', image: '' }]), WEB, BUILT), { error: 'deployment/web has no container running an image built here (registry.test/demo/web): it runs web=(no image)' })
+  t.same(setImage({ spec: { template: { spec: { containers: [{ name: 'web' }] } } } }, WEB, BUILT), { error: 'deployment/web has no container running an image built here (registry.test/demo/web): it runs web=(no image)' }, 'no image key at all')
 })
 
 t.test('a container without a name is never patched (the patch would add one)', async t => {
