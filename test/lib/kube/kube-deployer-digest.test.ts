@@ -188,11 +188,19 @@ t.test('the double catches a wrong patch: a container name the object does not h
   t.equal(kube.get('deployments', 'app', 'web')!.metadata.generation, 3)
 })
 
+t.test('the double tells the patch types apart: a JSON merge patch replaces the containers list whole', async t => {
+  const { kube } = await setup(t)
+  kube.add('deployments', 'app', 'web', { containers: [{ name: 'web', image: 'registry.test/demo/web:1' }, { name: 'log', image: 'fluent/fluent-bit:3' }] })
+  t.equal(await patchDirectly(kube, 'web', { spec: { template: { spec: { containers: [{ image: PINNED_WEB, name: 'web' }] } } } }, 'MergePatch'), 200)
+  t.same(kube.get('deployments', 'app', 'web')!.spec.template.spec.containers, [{ image: PINNED_WEB, name: 'web' }])
+  t.equal(await patchDirectly(kube, 'web', { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'web' }] } } } }, 'MergePatch'), 400, 'and has no directives')
+})
+
 /** A strategic-merge patch sent by the test itself, past the deployer: the answer's status code. */
-async function patchDirectly (kube: FakeKube, name: string, body: unknown): Promise<number> {
+async function patchDirectly (kube: FakeKube, name: string, body: unknown, type: 'StrategicMergePatch' | 'MergePatch' = 'StrategicMergePatch'): Promise<number> {
   const k8s = await import('@kubernetes/client-node')
   const api = (await loadKubeConfig({ KUBECONFIG: kube.kubeconfig })).makeApiClient(k8s.AppsV1Api)
-  const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch)
+  const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy[type])
   try {
     await api.patchNamespacedDeployment({ name, namespace: 'app', body, fieldManager: 'test' }, options)
     return 200
