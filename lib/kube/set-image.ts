@@ -7,7 +7,7 @@ import { describe } from './restart.js'
 // container name. The API server ADDS a container whose name it does not know, so only names read
 // from the object itself are ever patched.
 
-/** kubectl's field manager for `set image`: the cluster shows the image as set the way a person would set it. */
+/** kubectl's field manager for `set image`: the same owner of the image fields as a manual `kubectl set image`. */
 export const SET_IMAGE_FIELD_MANAGER = 'kubectl-set'
 
 export interface BuiltImage {
