@@ -4,10 +4,16 @@ import type { DeploymentSettings } from '../config/index.js'
 import type { ResourceKind, ResourceRef } from '../config/rules.js'
 import { describe, FIELD_MANAGER, restartPatch } from './restart.js'
 import { rolloutStatus, type WorkloadObject } from './rollout-status.js'
+import { type BuiltImage, type PodTemplateObject, SET_IMAGE_FIELD_MANAGER, setImage, type SetImagePatch, setImageLine } from './set-image.js'
 
 export interface DeployOutcome {
   status: 'succeeded' | 'failed'
   error: string | null
+  /**
+   * Whether a PATCH went out that the API server did not refuse: the cluster may have changed (a call
+   * cut off by cancel or shutdown counts, since the server may have applied it). False means untouched.
+   */
+  changed: boolean
 }
 
 export interface DeployOptions {
@@ -15,6 +21,8 @@ export interface DeployOptions {
   /** What the deploy step has to say, for the build log. */
   onLine: (line: string) => void
   now?: () => Date
+  /** The images built and the digests pushed: what strategy 'digest' pins the containers to (required for it). */
+  images?: readonly BuiltImage[]
 }
 
 export interface Deployer {
@@ -29,6 +37,8 @@ export interface KubeDeployerOptions {
 }
 
 class DeployFailed extends Error {}
+
+type Workload = WorkloadObject & PodTemplateObject
 
 /** Request options that end the API call when `signal` aborts (cancel, timeout, shutdown). */
 function abortable (k8s: Client, signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
@@ -64,7 +74,9 @@ function apiMessage (err: unknown): string {
 
 /**
  * Restarts a project's workloads the way `kubectl rollout restart` does (GET, then a strategic-merge
- * patch of the pod template's restartedAt annotation, as field manager kubectl-rollout) and, with
+ * patch of the pod template's restartedAt annotation, as field manager kubectl-rollout), or with
+ * strategy 'digest' pins their containers to the digests pushed the way `kubectl set image` does (GET,
+ * then a strategic-merge patch of the containers by name, as field manager kubectl-set), and, with
  * `wait`, follows each rollout the way `kubectl rollout status` decides it is done.
  */
 export class KubeDeployer implements Deployer {
@@ -76,23 +88,47 @@ export class KubeDeployer implements Deployer {
   }
 
   async deploy (deployments: DeploymentSettings, options: DeployOptions): Promise<DeployOutcome> {
+    const progress = { changed: false }
     try {
+      if (deployments.strategy === 'digest' && options.images === undefined) {
+        // The build runner passes the digests it pushed: deploying by digest without them is a bug, not a cluster problem.
+        throw new DeployFailed('deploying by digest needs the images built and their digests, and none were passed to the deploy step')
+      }
       this.#client ??= await this.#connect()
       const { api } = this.#client
       const { namespace } = deployments
-      const now = (options.now ?? (() => new Date()))()
       const { signal } = options
       // Every resource is read before any is patched: a missing or unreadable one leaves no half rollout.
-      for (const resource of deployments.resources) await this.#read(api, namespace, resource, signal)
-      for (const resource of deployments.resources) {
-        await this.#call(resource, 'restarting', () => this.#patch(api, namespace, resource, now, signal))
-        options.onLine(`${describe(resource)} restarted in namespace ${namespace}`)
+      const objects: Workload[] = []
+      for (const resource of deployments.resources) objects.push(await this.#read(api, namespace, resource, signal))
+      if (deployments.strategy === 'digest') {
+        await this.#setImages(api, deployments, objects, options.images!, options, progress)
+      } else {
+        const now = (options.now ?? (() => new Date()))()
+        for (const resource of deployments.resources) {
+          await this.#patch(api, namespace, resource, 'restarting', restartPatch(now), FIELD_MANAGER, signal, progress)
+          options.onLine(`${describe(resource)} restarted in namespace ${namespace}`)
+        }
       }
       if (deployments.wait) await this.#wait(api, deployments, options)
-      return { status: 'succeeded', error: null }
+      return { status: 'succeeded', error: null, changed: progress.changed }
     } catch (err) {
-      if (options.signal.aborted) return { status: 'failed', error: 'interrupted' }
-      return { status: 'failed', error: err instanceof DeployFailed ? err.message : apiMessage(err) }
+      if (options.signal.aborted) return { status: 'failed', error: 'interrupted', changed: progress.changed }
+      return { status: 'failed', error: err instanceof DeployFailed ? err.message : apiMessage(err), changed: progress.changed }
+    }
+  }
+
+  /** Every patch is worked out before any is sent: a resource that runs none of the images fails the deploy untouched. */
+  async #setImages (api: AppsV1Api, deployments: DeploymentSettings, objects: readonly Workload[], images: readonly BuiltImage[], options: DeployOptions, progress: { changed: boolean }): Promise<void> {
+    const plans = deployments.resources.map((resource, i) => {
+      const plan = setImage(objects[i]!, resource, images)
+      if (plan.error !== null) throw new DeployFailed(plan.error)
+      return { resource, ...plan }
+    })
+    for (const plan of plans) {
+      // Nothing to change: kubectl sends no patch either, and no rollout starts.
+      if (plan.patch !== null) await this.#patch(api, deployments.namespace, plan.resource, 'setting the image', plan.patch, SET_IMAGE_FIELD_MANAGER, options.signal, progress)
+      options.onLine(setImageLine(plan.resource, plan))
     }
   }
 
@@ -124,10 +160,10 @@ export class KubeDeployer implements Deployer {
     }
   }
 
-  async #read (api: AppsV1Api, namespace: string, resource: ResourceRef, signal: AbortSignal): Promise<WorkloadObject> {
+  async #read (api: AppsV1Api, namespace: string, resource: ResourceRef, signal: AbortSignal): Promise<Workload> {
     const request = { name: resource.name, namespace }
     const options = abortable(this.#client!.k8s, signal)
-    const read: Record<ResourceKind, () => Promise<WorkloadObject>> = {
+    const read: Record<ResourceKind, () => Promise<Workload>> = {
       deployment: () => api.readNamespacedDeployment(request, options),
       statefulset: () => api.readNamespacedStatefulSet(request, options),
       daemonset: () => api.readNamespacedDaemonSet(request, options)
@@ -135,8 +171,12 @@ export class KubeDeployer implements Deployer {
     return this.#call(resource, 'reading', read[resource.kind], namespace)
   }
 
-  #patch (api: AppsV1Api, namespace: string, resource: ResourceRef, now: Date, signal: AbortSignal): Promise<unknown> {
-    const request = { name: resource.name, namespace, body: restartPatch(now), fieldManager: FIELD_MANAGER }
+  /** A strategic-merge patch as `fieldManager`; `progress.changed` once the server may have applied it. */
+  async #patch (
+    api: AppsV1Api, namespace: string, resource: ResourceRef, doing: string,
+    body: ReturnType<typeof restartPatch> | SetImagePatch, fieldManager: string, signal: AbortSignal, progress: { changed: boolean }
+  ): Promise<void> {
+    const request = { name: resource.name, namespace, body, fieldManager }
     const { setHeaderOptions, PatchStrategy } = this.#client!.k8s
     const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, abortable(this.#client!.k8s, signal))
     const patch: Record<ResourceKind, () => Promise<unknown>> = {
@@ -144,7 +184,16 @@ export class KubeDeployer implements Deployer {
       statefulset: () => api.patchNamespacedStatefulSet(request, strategic),
       daemonset: () => api.patchNamespacedDaemonSet(request, strategic)
     }
-    return patch[resource.kind]()
+    await this.#call(resource, doing, async () => {
+      try {
+        await patch[resource.kind]()
+      } catch (err) {
+        // An error answer means the server applied nothing; a call cut off or unanswered may have been applied.
+        if (!isApiException(err)) progress.changed = true
+        throw err
+      }
+      progress.changed = true
+    })
   }
 
   /** An API call whose failure names the resource: not found (by name), forbidden (RBAC's message), other. */
