@@ -1,0 +1,173 @@
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import type { BuildRecord } from '../../lib/builds/record.js'
+import { main } from '../../lib/cli/main.js'
+import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { startFakeKube } from '../fixtures/kube-api.js'
+
+// Rollback (SPEC "Deploy by digest, rollback"): a build that builds nothing and deploys an earlier build's
+// digests again, by either strategy, through the real app, the docker double's registry and the API double.
+
+const auth = { authorization: `Bearer ${TOKENS[0]}` }
+const commit = (c: string) => c.repeat(40)
+const WEB = 'registry.test/demo/web'
+
+async function setup (t: Test, strategy: 'restart' | 'digest', options: { deployments?: boolean } = {}) {
+  const kube = await startFakeKube(t, tempDir(t))
+  kube.add('deployments', 'demo', 'web', { replicas: 2, containers: [{ name: 'web', image: `${WEB}:latest` }] })
+  const deployments = options.deployments === false ? '' : `[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\nstrategy = "${strategy}"\n`
+  const toml = configToml([{ slug: 'demo', extra: deployments }, { slug: 'other' }])
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig })
+  await builderReady(h.app)
+  const build = async (c: string): Promise<BuildRecord> => {
+    const res = await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit(c) } })
+    t.equal(res.statusCode, 202)
+    return finished(h.app, res.json().id as number)
+  }
+  const rollback = (body?: object, slug = 'demo') => h.app.inject({
+    method: 'POST',
+    url: `/projects/${slug}/rollback`,
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) })
+  })
+  const image = () => kube.get('deployments', 'demo', 'web')!.spec.template.spec.containers[0].image as string
+  return { ...h, kube, build, rollback, image }
+}
+
+t.test('digest: a rollback without a build pins the workload to the digest deployed before, building nothing', async t => {
+  const { app, docker, kube, build, rollback, image } = await setup(t, 'digest')
+  const first = await build('a')
+  const second = await build('b')
+  const [old, current] = [first.images[0]!.digest!, second.images[0]!.digest!]
+  t.not(old, current)
+  t.equal(image(), `${WEB}@${current}`, 'the push is deployed by digest')
+  const res = await rollback()
+  t.equal(res.statusCode, 202)
+  const queued = res.json() as BuildRecord
+  t.match(queued, {
+    id: 3, project: 'demo', status: 'queued', rollbackOf: first.id,
+    trigger: { source: 'rollback', event: 'rollback', commit: commit('a'), delivery: null, sender: null },
+    images: [{ image: WEB, tags: [], digest: old, status: 'pending' }]
+  })
+  const done = await finished(app, 3)
+  t.match(done, { status: 'succeeded', commit: commit('a'), images: [{ status: 'succeeded', digest: old }], deploy: { status: 'succeeded', strategy: 'digest', deployedAt: String } })
+  t.equal(image(), `${WEB}@${old}`, 'the workload runs build 1 exactly')
+  t.equal(docker.builds().length, 2, 'no image was built')
+  t.equal(docker.imagetoolsCalls().length, 0, 'and no tag moved')
+  const patches = kube.requests.filter(request => request.method === 'PATCH')
+  t.same(patches.at(-1)!.query, { fieldManager: 'kubectl-set' })
+  const projects = (await app.inject({ url: '/projects', headers: auth })).json().projects as Array<{ slug: string, deployed: unknown }>
+  t.match(projects[0], { slug: 'demo', deployed: { build: 3, commit: commit('a'), digests: { [WEB]: old }, strategy: 'digest', status: 'succeeded', rollbackOf: 1 } })
+  t.match(projects[1], { slug: 'other', deployed: null })
+  const metrics = (await app.inject({ url: '/metrics' })).body
+  t.match(metrics, /build_hook_rollbacks_total\{project="demo",status="succeeded"\} 1\n/)
+  t.match(metrics, /build_hook_deploys_total\{project="demo",strategy="digest",outcome="succeeded"\} 3\n/)
+  t.match(metrics, /build_hook_rollbacks_total\{project="other",status="failed"\} 0\n/)
+  t.match((await rollback()).json(), { rollbackOf: second.id }, 'twice in a row goes back to where it was, as kubectl rollout undo does')
+})
+
+t.test('restart: the tag is pointed back at the old digest with imagetools create, then the workload is restarted', async t => {
+  const { app, docker, kube, build, rollback } = await setup(t, 'restart')
+  const first = await build('a')
+  await build('b')
+  const old = first.images[0]!.digest!
+  t.not(docker.tags().get(`${WEB}:latest`), old)
+  const res = await rollback({ build: first.id })
+  t.equal(res.statusCode, 202)
+  t.match(res.json(), { rollbackOf: 1, images: [{ image: WEB, tags: ['latest'], digest: old }] })
+  const done = await finished(app, 3)
+  t.match(done, { status: 'succeeded', images: [{ status: 'succeeded', digest: old, reason: null }], deploy: { status: 'succeeded', strategy: 'restart' } })
+  t.same(docker.imagetoolsCalls().map(call => call.argv), [[
+    'buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', '--prefer-index=false', '-t', `${WEB}:latest`, `${WEB}@${old}`
+  ]])
+  t.equal(docker.tags().get(`${WEB}:latest`), old, 'the tag resolves to exactly the old digest')
+  const patches = kube.requests.filter(request => request.method === 'PATCH')
+  t.equal(patches.length, 3, 'each build restarted once, and the rollback too')
+  t.same(patches.at(-1)!.query, { fieldManager: 'kubectl-rollout' })
+  t.equal(docker.builds().length, 2, 'no image was built')
+})
+
+t.test('restart: an old digest the registry no longer has fails the rollback before anything is restarted', async t => {
+  const { app, docker, kube, build, rollback } = await setup(t, 'restart')
+  const first = await build('a')
+  await build('b')
+  docker.deleteManifest(WEB, first.images[0]!.digest!)
+  const patches = kube.requests.filter(request => request.method === 'PATCH').length
+  t.equal((await rollback({ build: 1 })).statusCode, 202)
+  const done = await finished(app, 3)
+  t.match(done, { status: 'failed', images: [{ status: 'failed', reason: 'image-not-found' }], deploy: { status: 'pending' } })
+  t.match(done.error, /no longer in the registry/)
+  t.equal(kube.requests.filter(request => request.method === 'PATCH').length, patches, 'nothing was restarted')
+  t.match(app.store.deployed('demo'), { build: 2 }, 'what is deployed is unchanged')
+})
+
+t.test('without deployments, a rollback only points the tags back', async t => {
+  const { app, docker, build, rollback } = await setup(t, 'restart', { deployments: false })
+  const first = await build('a')
+  await build('b')
+  t.equal((await rollback({ build: 1 })).statusCode, 202)
+  t.match(await finished(app, 3), { status: 'succeeded', deploy: { status: 'skipped', strategy: null } })
+  t.equal(docker.tags().get(`${WEB}:latest`), first.images[0]!.digest)
+})
+
+t.test('a rollback is refused, with the reason, when there is nothing to go back to', async t => {
+  const { app, docker, build, rollback } = await setup(t, 'digest')
+  t.match((await rollback()).json(), { statusCode: 409, error: 'Conflict', message: 'Project demo has no earlier deploy to roll back to: name a build' })
+  await build('a')
+  t.equal((await rollback()).statusCode, 409, 'one deploy: nothing before it')
+  docker.control({ images: { [WEB]: { fail: 'step' } } })
+  const failed = await build('b')
+  t.equal(failed.status, 'failed')
+  t.match((await rollback({ build: failed.id })).json(), { statusCode: 409, message: `Build ${failed.id} has no pushed digest for ${WEB}: only a build that pushed all its images can be rolled back to` })
+  t.match((await rollback({ build: 99 })).json(), { statusCode: 404, message: 'No build 99 of project demo' })
+  const other = await app.inject({ method: 'POST', url: '/other', headers: auth, payload: { commit: commit('c') } })
+  t.match((await rollback({ build: other.json().id as number })).json(), { statusCode: 404 }, "another project's build is not this project's")
+  t.match((await rollback({}, 'nope')).json(), { statusCode: 404, message: "No project 'nope'" })
+  t.equal((await rollback({ build: 'one' })).statusCode, 400)
+  t.equal((await rollback({ build: 1, extra: true })).statusCode, 400)
+  t.equal((await app.inject({ method: 'POST', url: '/projects/nope/rollback' })).statusCode, 401, 'unauthenticated callers learn nothing: 401 before 404')
+  t.equal(docker.builds().length, 2)
+})
+
+t.test('a rollback while a build runs waits for it, then deploys the old digests last', async t => {
+  const { app, docker, env, build, rollback, image } = await setup(t, 'digest')
+  const first = await build('a')
+  const gate = path.join(env.HOME!, 'go-on')
+  docker.control({ images: { [WEB]: { waitForFile: gate } } })
+  const running = (await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit('b') } })).json().id as number
+  await eventually(() => docker.calls().find(call => call.event === 'waiting'), 'build 2 to be running its step')
+  const res = await rollback({ build: first.id })
+  t.match(res.json(), { status: 'queued', rollbackOf: first.id })
+  t.equal(app.store.get(running)!.status, 'running', 'the running build is not interrupted')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(gate, '')
+  t.match(await finished(app, running), { status: 'succeeded', deploy: { status: 'succeeded' } })
+  t.match(await finished(app, 3), { status: 'succeeded', deploy: { status: 'succeeded' } })
+  t.equal(image(), `${WEB}@${first.images[0]!.digest!}`, 'the rollback, queued last, is what runs')
+  t.match(app.store.deployed('demo'), { build: 3, rollbackOf: 1 })
+})
+
+t.test('build-hook rollback: queues it, follows it with --follow, and says what went wrong', async t => {
+  const { app, build } = await setup(t, 'digest')
+  await build('a')
+  await build('b')
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const env = { BUILD_HOOK_URL: url, BUILD_HOOK_TOKEN: TOKENS[0] }
+  let stdout = ''
+  let stderr = ''
+  const io = { stdout: (text: string) => { stdout += text }, stderr: (text: string) => { stderr += text }, env }
+  t.equal(await main(['rollback', 'demo', '--follow'], io), 0)
+  t.match(stderr, /^rollback 3 of demo to build 1 \(aaaaaaaaaaaa\): queued\nbuild 3 succeeded\n$/)
+  t.match(stdout, /\[deploy\] deployment\/web: /)
+  stderr = ''
+  t.equal(await main(['rollback', 'demo', '--to', '2'], io), 0)
+  t.equal(stderr, 'rollback 4 of demo to build 2 (bbbbbbbbbbbb): queued\n')
+  stderr = ''
+  t.equal(await main(['rollback', 'demo', '--to', '99'], io), 1)
+  t.equal(stderr, 'build-hook: 404 Not Found: No build 99 of project demo\n')
+  stderr = ''
+  t.equal(await main(['rollback', 'demo', '--to', 'x'], io), 2)
+  t.equal(await main(['rollback'], io), 2)
+  t.match(stderr, /a build id is a positive integer\n.*usage: build-hook rollback <slug> \[--to BUILD\] \[--follow\]/s)
+  await finished(app, 4)
+})
