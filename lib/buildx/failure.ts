@@ -67,13 +67,8 @@ function registryCause (rest: string): string {
   return truncate(rest.split('\n')[0]!)
 }
 
-/**
- * Why a docker run failed, from its spawn error or exit status and the lines it printed (stderr, in order).
- * The patterns are the real CLI's messages (shared/BUILDX-FACTS.md); the most specific is tried first, and
- * only buildx's final error is read, so a registry or Git host that refuses a connection is never taken for
- * BuildKit.
- */
-export function classifyFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): Failure {
+/** docker not runnable, or without its buildx plugin: the same for every `docker buildx` command. */
+function toolFailure (result: ProcessResult, text: string): Failure | null {
   if (result.spawnError !== null) {
     return {
       reason: 'docker-missing',
@@ -82,12 +77,24 @@ export function classifyFailure (result: ProcessResult, lines: readonly string[]
         : `cannot run docker: ${result.spawnError.message}`
     }
   }
-  const text = finalError(lines)
-  const short = context.commit.slice(0, 12)
-  let match: RegExpMatchArray | null
   if (/'buildx' is not a docker command/.test(text)) {
     return { reason: 'buildx-missing', message: 'the docker buildx plugin is not installed (docker: \'buildx\' is not a docker command)' }
   }
+  return null
+}
+
+/**
+ * Why a docker run failed, from its spawn error or exit status and the lines it printed (stderr, in order).
+ * The patterns are the real CLI's messages (shared/BUILDX-FACTS.md); the most specific is tried first, and
+ * only buildx's final error is read, so a registry or Git host that refuses a connection is never taken for
+ * BuildKit.
+ */
+export function classifyFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): Failure {
+  const text = finalError(lines)
+  const tool = toolFailure(result, text)
+  if (tool !== null) return tool
+  const short = context.commit.slice(0, 12)
+  let match: RegExpMatchArray | null
   if ((match = text.match(/failed to push ([^\s:]+(?::[^\s:]+)?): (.*)/)) !== null) {
     const cause = registryCause(match[2]!)
     if (cause === 'not authorised') {
@@ -124,6 +131,47 @@ export function classifyFailure (result: ProcessResult, lines: readonly string[]
   if (text.startsWith('ERROR:')) {
     return { reason: 'unknown', message: truncate(text.split('\n')[0]!.replace(/^ERROR: (failed to build: )?(failed to solve: )?/, '')) }
   }
+  return { reason: 'unknown', message: `docker exited with code ${String(result.code)}` }
+}
+
+/** What a retag names: the image (`<registry>/<repository>@sha256:…`) its tag (`<registry>/<repository>:<tag>`) is pointed back at. */
+export interface RetagContext {
+  builder: string
+  source: string
+  tag: string
+}
+
+/** Errors from the registry (containerd's resolver and pusher), as opposed to buildx refusing its arguments. */
+const REGISTRY_ERROR = /unexpected status from|failed to do request|failed commit on ref|failed to copy|authorization failed|access denied/
+
+/**
+ * Why a `docker buildx imagetools create` failed. It never talks to BuildKit, so its failures are the tool's,
+ * the builder's name, and the registry's (buildx v0.28 commands/imagetools/create.go, containerd's docker
+ * resolver and pusher): the source gone (`<ref>: not found`), the registry refusing or unreachable.
+ */
+export function classifyRetagFailure (result: ProcessResult, lines: readonly string[], context: RetagContext): Failure {
+  const text = finalError(lines)
+  const tool = toolFailure(result, text)
+  if (tool !== null) return tool
+  const digest = context.source.slice(context.source.lastIndexOf('@') + 1)
+  let match: RegExpMatchArray | null
+  if (/^ERROR: no builder ".*" found/.test(text)) {
+    return { reason: 'unknown', message: `cannot retag ${context.tag}: the buildx builder "${context.builder}" does not exist (it is created when the service starts)` }
+  }
+  if ((match = text.match(/^ERROR: (\S+): not found$/m)) !== null) {
+    return { reason: 'image-not-found', message: `${match[1]!}: the image is no longer in the registry (deleted or garbage-collected); it cannot be restored by retagging` }
+  }
+  if (text.startsWith('ERROR:') && REGISTRY_ERROR.test(text)) {
+    const cause = registryCause(text.replace(/^ERROR: /, ''))
+    if (cause === 'not authorised') {
+      return { reason: 'push-denied', message: `the registry refused to point ${context.tag} at ${digest}: not authorised (check the registry credentials in the Docker config)` }
+    }
+    return {
+      reason: 'push-failed',
+      message: truncate(NETWORK.test(cause) ? `the registry is unreachable: pointing ${context.tag} at ${digest} failed (${cause})` : `pointing ${context.tag} at ${digest} failed: ${cause}`)
+    }
+  }
+  if (text.startsWith('ERROR:')) return { reason: 'unknown', message: truncate(`cannot retag ${context.tag}: ${text.split('\n')[0]!.replace(/^ERROR: /, '')}`) }
   return { reason: 'unknown', message: `docker exited with code ${String(result.code)}` }
 }
 
