@@ -2,7 +2,9 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import type { BuildRecord } from '../../lib/builds/record.js'
 import { main } from '../../lib/cli/main.js'
+import { newBuild } from '../../lib/builds/new-build.js'
 import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { closedEndpoint } from '../fixtures/docker.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 
 // Rollback (SPEC "Deploy by digest, rollback"): a build that builds nothing and deploys an earlier build's
@@ -109,6 +111,35 @@ t.test('without deployments, a rollback only points the tags back', async t => {
   t.match(await finished(app, 3), { status: 'succeeded', deploy: { status: 'skipped', strategy: null } })
   t.equal(docker.tags().get(`${WEB}:latest`), first.images[0]!.digest)
 })
+
+t.test('a rollback runs while BuildKit is unreachable: it needs none (builds wait)', async t => {
+  const kube = await startFakeKube(t, tempDir(t))
+  kube.add('deployments', 'demo', 'web', { replicas: 2, containers: [{ name: 'web', image: `${WEB}:latest` }] })
+  const toml = configToml([{ slug: 'demo', extra: '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n' }])
+  const { app, docker } = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig, BUILDKIT_HOST: await closedEndpoint() })
+  await eventually(() => docker.builder('build-hook'), 'the builder to be created')
+  t.equal(app.buildx.builder.ready, false)
+  // Two builds that pushed and deployed before BuildKit went away, as the store remembers them.
+  const project = app.settings.projects[0]!
+  const deployed = ['a', 'b'].map(c => {
+    const { build } = app.store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: commit(c), sender: null }))
+    app.store.start(build.id)
+    app.store.updateImage(build.id, 0, { status: 'succeeded', digest: docker.pushManifest(WEB, { tags: [`${WEB}:latest`] }) })
+    app.store.recordDeploy(build.id, 'restart', 'succeeded')
+    app.store.finish(build.id, 'succeeded', null)
+    return app.store.get(build.id)!
+  })
+  const queued = (await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit('c') } })).json().id as number
+  t.equal((await rollback(app)).statusCode, 202)
+  t.match(await finished(app, 4), { status: 'succeeded', rollbackOf: 1, deploy: { status: 'succeeded' } })
+  t.equal(docker.tags().get(`${WEB}:latest`), deployed[0]!.images[0]!.digest)
+  t.equal(app.store.get(queued)!.status, 'superseded', 'the rollback replaced the queued build, as a newer push would')
+  t.equal(docker.builds().length, 0)
+})
+
+async function rollback (app: Awaited<ReturnType<typeof harness>>['app']) {
+  return app.inject({ method: 'POST', url: '/projects/demo/rollback', headers: auth })
+}
 
 t.test('a rollback is refused, with the reason, when there is nothing to go back to', async t => {
   const { app, docker, build, rollback } = await setup(t, 'digest')
