@@ -43,7 +43,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { response: { 200: Type.Object({ projects: Type.Array(Project) }), 401: ErrorResponse } }
   }, async () => {
     const latest = fastify.store.latest()
-    const deployed = fastify.store.deployedAll()
+    const deployed = fastify.store.deploys.all()
     return {
       projects: fastify.settings.projects.map(project => {
         const last = latest.get(project.slug)

@@ -78,14 +78,14 @@ export class BuildQueue {
 
   /**
    * Records a rollback of the project to build `to`, or without one to the deploy before the current one
-   * (BuildStore.previousDeploy). It queues like any build of the project: it replaces queued builds, and a
+   * (DeployHistory.previous). It queues like any build of the project: it replaces queued builds, and a
    * later push replaces it while it waits.
    */
   async rollback (project: ProjectSettings, to?: number): Promise<RollbackResult> {
     const { store } = this.#options
     let target: BuildRecord | null
     if (to === undefined) {
-      const previous = store.previousDeploy(project.slug)
+      const previous = store.deploys.previous(project.slug)
       if (previous === null) return { outcome: 'refused', message: `Project ${project.slug} has no earlier deploy to roll back to: name a build` }
       target = store.get(previous.build)
       if (target === null) return { outcome: 'refused', message: `Build ${previous.build}, deployed before the current one, is no longer kept: name a build` }

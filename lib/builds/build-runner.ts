@@ -184,7 +184,7 @@ export class BuildRunner {
     const { store, deployer } = this.#options
     const { strategy } = deployments
     const build = store.get(id)! // with the digests just pushed
-    const current = store.deployed(build.project)
+    const current = store.deploys.current(build.project)
     if (current !== null && current.build > build.id) {
       const reason = `build ${current.build} (${current.commit.slice(0, 12)}), newer than this one, deployed at ${current.at}: an older build never deploys over it`
       store.setDeploy(id, { status: 'skipped', error: null, strategy, reason })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
 import type { BuildRecord, BuildStatus, Deployed, DeployState, DeployStrategy, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
+import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
@@ -21,11 +22,6 @@ export interface NewBuild {
 
 // Images go back to pending when a build runs again; a rollback's digests are what it deploys, so they stay.
 const KEEP_ROLLBACK_DIGEST = 'CASE WHEN (SELECT rollback_of FROM builds WHERE builds.id = build_images.build_id) IS NULL THEN NULL ELSE digest END'
-
-/** How many of a project's latest deploys keep their builds from retention, so that a rollback has them. */
-export const DEPLOYS_KEPT_FOR_ROLLBACK = 10
-/** How many deploys of each project the history keeps. */
-export const DEPLOY_HISTORY = 100
 
 interface BuildRow {
   id: number
@@ -57,18 +53,6 @@ interface BuildRow {
   deploy_strategy: DeployStrategy | null
   deploy_reason: string | null
   deployed_at: string | null
-}
-
-interface DeployRow {
-  id: number
-  project: string
-  build_id: number
-  commit_sha: string
-  digests: string
-  strategy: DeployStrategy
-  status: Deployed['status']
-  rollback_of: number | null
-  deployed_at: string
 }
 
 interface ImageRow {
@@ -135,6 +119,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
   readonly db: Db
   readonly file: string
   readonly #statements = new Map<string, Statement>()
+  /** What each project's workloads were set to run, build after build. */
+  readonly deploys: DeployHistory
 
   constructor (dataDir: string) {
     super()
@@ -152,6 +138,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     this.db.pragma('synchronous = NORMAL') // with WAL: durable across process crashes, fast
     this.db.pragma('busy_timeout = 5000')
     migrate(this.db)
+    this.deploys = new DeployHistory(this.db)
   }
 
   /** A prepared statement, compiled once per store (preparing costs more than running one). */
@@ -310,51 +297,18 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
 
   /**
    * Records that the build changed its project's workloads (its deploy sent a patch): the project's deploy
-   * history gets the build, its commit and its images' digests, with whether the rollout succeeded. Called
-   * again with the final status once the rollout is decided.
+   * history gets the build, its commit and its images' digests, with whether the rollout succeeded (recorded
+   * again, only that changes). Returns what the project runs now.
    */
   recordDeploy (id: number, strategy: DeployStrategy, status: Deployed['status'], now = new Date()): Deployed {
     return this.db.transaction((): Deployed => {
       const build = this.get(id)!
       const at = now.toISOString()
       const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
-      const existing = this.#sql('SELECT id FROM deploys WHERE build_id = ?').get(id) as { id: number } | undefined
-      if (existing === undefined) {
-        this.#sql(`
-          INSERT INTO deploys (project, build_id, commit_sha, digests, strategy, status, rollback_of, deployed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        `).run(build.project, id, build.commit ?? build.trigger.commit, JSON.stringify(digests), strategy, status, build.rollbackOf, at)
-        this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
-      } else {
-        this.#sql('UPDATE deploys SET status = ? WHERE id = ?').run(status, existing.id)
-      }
-      return this.deployed(build.project)!
+      const added = this.deploys.record({ build: id, commit: build.commit ?? build.trigger.commit, digests, strategy, status, rollbackOf: build.rollbackOf, at }, build.project)
+      if (added) this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
+      return this.deploys.current(build.project)!
     })()
-  }
-
-  /** What the project's workloads were last set to run, by which build; null before its first deploy. */
-  deployed (project: string): Deployed | null {
-    const row = this.#sql('SELECT * FROM deploys WHERE project = ? ORDER BY id DESC LIMIT 1').get(project) as DeployRow | undefined
-    return row === undefined ? null : toDeployed(row)
-  }
-
-  /** Each project's current deploy. */
-  deployedAll (): Map<string, Deployed> {
-    const rows = this.#sql('SELECT * FROM deploys WHERE id IN (SELECT max(id) FROM deploys GROUP BY project)').all() as DeployRow[]
-    return new Map(rows.map(row => [row.project, toDeployed(row)]))
-  }
-
-  /**
-   * What a rollback without a build goes back to: the newest deploy before the current one that succeeded
-   * and deployed other digests (like `kubectl rollout undo`, twice in a row goes back and forth). Null when
-   * there is none.
-   */
-  previousDeploy (project: string): Deployed | null {
-    const row = this.#sql(`
-      SELECT previous.* FROM deploys AS previous, (SELECT id, digests FROM deploys WHERE project = @project ORDER BY id DESC LIMIT 1) AS current
-      WHERE previous.project = @project AND previous.id < current.id AND previous.status = 'succeeded' AND previous.digests <> current.digests
-      ORDER BY previous.id DESC LIMIT 1
-    `).get({ project }) as DeployRow | undefined
-    return row === undefined ? null : toDeployed(row)
   }
 
   /**
@@ -433,9 +387,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     const cutoff = this.#sql('SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(project, keep) as { id: number } | undefined
     if (cutoff === undefined) return []
     // The deploy history keeps its newest entries; the builds of the latest few stay, for rollbacks.
-    this.#sql(`
-      DELETE FROM deploys WHERE project = @project AND id <= (SELECT id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT 1 OFFSET @history)
-    `).run({ project, history: DEPLOY_HISTORY })
+    this.deploys.prune(project)
     return (this.#sql(`
       DELETE FROM builds WHERE project = @project AND id <= @cutoff AND status NOT IN ('queued', 'running')
         AND id NOT IN (SELECT build_id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT @kept)
@@ -542,14 +494,3 @@ function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
   }
 }
 
-function toDeployed (row: DeployRow): Deployed {
-  return {
-    build: row.build_id,
-    commit: row.commit_sha,
-    digests: JSON.parse(row.digests) as Record<string, string>,
-    strategy: row.strategy,
-    status: row.status,
-    rollbackOf: row.rollback_of,
-    at: row.deployed_at
-  }
-}

@@ -105,11 +105,11 @@ t.test('a build that finishes after a newer build deployed does not touch the cl
   t.match(late, {
     status: 'succeeded',
     images: [{ status: 'succeeded', digest: /^sha256:/ }, { status: 'succeeded' }],
-    deploy: { status: 'skipped', strategy: 'digest', error: null, deployedAt: null, reason: `build ${newer.id} (bbbbbbbbbbbb), newer than this one, deployed at ${app.store.deployed('demo')!.at}: an older build never deploys over it` }
+    deploy: { status: 'skipped', strategy: 'digest', error: null, deployedAt: null, reason: `build ${newer.id} (bbbbbbbbbbbb), newer than this one, deployed at ${app.store.deploys.current('demo')!.at}: an older build never deploys over it` }
   })
   t.equal(kube.requests.filter(request => request.method === 'PATCH').length, patches, 'no patch')
   t.equal(kube.get('deployments', 'demo', 'web')!.spec.template.spec.containers[0].image, `${WEB}@${digestOf(last, WEB)}`, 'the newer digest stays')
-  t.match(app.store.deployed('demo'), { build: newer.id })
+  t.match(app.store.deploys.current('demo'), { build: newer.id })
   const metrics = (await app.inject({ url: '/metrics' })).body
   t.match(metrics, /build_hook_deploys_total\{project="demo",strategy="digest",outcome="succeeded"\} 1\n/)
   t.match(metrics, /build_hook_deploys_total\{project="demo",strategy="digest",outcome="skipped"\} 1\n/)

@@ -100,7 +100,7 @@ t.test('restart: an old digest the registry no longer has fails the rollback bef
   t.match(done, { status: 'failed', images: [{ status: 'failed', reason: 'image-not-found' }], deploy: { status: 'pending' } })
   t.match(done.error, /no longer in the registry/)
   t.equal(kube.requests.filter(request => request.method === 'PATCH').length, patches, 'nothing was restarted')
-  t.match(app.store.deployed('demo'), { build: 2 }, 'what is deployed is unchanged')
+  t.match(app.store.deploys.current('demo'), { build: 2 }, 'what is deployed is unchanged')
 })
 
 t.test('without deployments, a rollback only points the tags back', async t => {
@@ -175,7 +175,7 @@ t.test('a rollback while a build runs waits for it, then deploys the old digests
   t.match(await finished(app, running), { status: 'succeeded', deploy: { status: 'succeeded' } })
   t.match(await finished(app, 3), { status: 'succeeded', deploy: { status: 'succeeded' } })
   t.equal(image(), `${WEB}@${first.images[0]!.digest!}`, 'the rollback, queued last, is what runs')
-  t.match(app.store.deployed('demo'), { build: 3, rollbackOf: 1 })
+  t.match(app.store.deploys.current('demo'), { build: 3, rollbackOf: 1 })
 })
 
 t.test('build-hook rollback: queues it, follows it with --follow, and says what went wrong', async t => {

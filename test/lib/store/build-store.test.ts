@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
-import { BuildStore, DATABASE_FILE, DEPLOY_HISTORY, DEPLOYS_KEPT_FOR_ROLLBACK, type NewBuild } from '../../../lib/store/build-store.js'
+import { BuildStore, DATABASE_FILE, type NewBuild } from '../../../lib/store/build-store.js'
+import { DEPLOY_HISTORY, DEPLOYS_KEPT_FOR_ROLLBACK } from '../../../lib/store/deploy-history.js'
 import { SCHEMA_VERSION } from '../../../lib/store/migrations.js'
 import { tempDir } from '../../helper.js'
 
@@ -271,26 +272,26 @@ function digestOf (commit: string, position: number): string {
 t.test('the deploy history: what each project runs now, by which build, and what went before', async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
-  t.equal(store.deployed('demo'), null, 'nothing deployed yet')
-  t.equal(store.previousDeploy('demo'), null)
+  t.equal(store.deploys.current('demo'), null, 'nothing deployed yet')
+  t.equal(store.deploys.previous('demo'), null)
   const first = deployedBuild(store, 'a', 'succeeded', new Date('2026-11-25T10:00:00.000Z'))
-  t.same(store.deployed('demo'), {
+  t.same(store.deploys.current('demo'), {
     build: first, commit: 'a'.repeat(40), strategy: 'digest', status: 'succeeded', rollbackOf: null, at: '2026-11-25T10:00:00.000Z',
     digests: { 'registry.test/demo/web': digestOf('a', 0), 'registry.test/demo/api': digestOf('a', 1) }
   })
   t.match(store.get(first)!.deploy, { strategy: 'digest', deployedAt: '2026-11-25T10:00:00.000Z' }, 'the build record says when it deployed')
-  t.equal(store.previousDeploy('demo'), null, 'one deploy: nothing before it')
+  t.equal(store.deploys.previous('demo'), null, 'one deploy: nothing before it')
   const second = deployedBuild(store, 'b')
-  t.match(store.previousDeploy('demo'), { build: first })
+  t.match(store.deploys.previous('demo'), { build: first })
   const failed = deployedBuild(store, 'c', 'failed')
-  t.match(store.deployed('demo'), { build: failed, status: 'failed' }, 'a rollout that failed still changed the workloads: it is what they run')
-  t.match(store.previousDeploy('demo'), { build: second }, 'going back from a failed rollout goes to the last good one')
+  t.match(store.deploys.current('demo'), { build: failed, status: 'failed' }, 'a rollout that failed still changed the workloads: it is what they run')
+  t.match(store.deploys.previous('demo'), { build: second }, 'going back from a failed rollout goes to the last good one')
   const other = store.record(trigger('d', null, 'other')).build
-  t.same([...store.deployedAll().keys()], ['demo'], 'only projects that deployed')
-  t.equal(store.deployed('other'), null)
+  t.same([...store.deploys.all().keys()], ['demo'], 'only projects that deployed')
+  t.equal(store.deploys.current('other'), null)
   t.equal(store.get(other.id)!.deploy.deployedAt, null)
   store.recordDeploy(failed, 'digest', 'succeeded')
-  t.match(store.deployed('demo'), { build: failed, status: 'succeeded' }, 'recording a build again updates its entry, it adds none')
+  t.match(store.deploys.current('demo'), { build: failed, status: 'succeeded' }, 'recording a build again updates its entry, it adds none')
 })
 
 t.test('the deploy before the current one skips deploys of the same digests: two rollbacks in a row go back and forth', async t => {
@@ -299,7 +300,7 @@ t.test('the deploy before the current one skips deploys of the same digests: two
   const a = deployedBuild(store, 'a')
   deployedBuild(store, 'b')
   deployedBuild(store, 'b') // the same commit again, the same digests: going back means going to a
-  t.match(store.previousDeploy('demo'), { build: a })
+  t.match(store.deploys.previous('demo'), { build: a })
 })
 
 t.test('a rollback is never a duplicate of a build of its commit, nor is a push of its commit a duplicate of it; its digests stay through a retry', async t => {
