@@ -155,7 +155,7 @@ t.test('the images of a project build concurrently', async t => {
 t.test('a project with deployments records its targets when the build is recorded', async t => {
   const { app } = await ready(t, MINIMAL_CONFIG + '\n[projects.deployments]\nnamespace = "demo"\nresources = ["deploy/web", "sts/db"]\n')
   await trigger(app, { commit: COMMIT })
-  t.same(app.store.get(1)!.deploy, { status: 'pending', namespace: 'demo', resources: ['deployment/web', 'statefulset/db'], error: null })
+  t.same(app.store.get(1)!.deploy, { status: 'pending', namespace: 'demo', resources: ['deployment/web', 'statefulset/db'], error: null, strategy: null, reason: null, deployedAt: null })
   await finished(app, 1)
 })
 

@@ -48,10 +48,14 @@ t.test('GET /projects lists each project with its images, deployments and last b
       {
         slug: 'demo', name: 'demo', repository: 'https://git.test/org/demo', branch: 'main',
         images: [{ image: 'registry.test/demo/web:latest', dockerfile: 'Dockerfile', context: '.' }, { image: 'registry.test/demo/api:latest', dockerfile: 'api/Dockerfile', context: 'api' }],
-        deployments: { namespace: 'demo', resources: ['deployment/web'] },
+        deployments: { namespace: 'demo', resources: ['deployment/web'], strategy: 'restart' },
+        deployed: {
+          build: 1, commit: commit(1), strategy: 'restart', status: 'succeeded', rollbackOf: null, at: build.deploy.deployedAt!,
+          digests: { 'registry.test/demo/web': build.images[0]!.digest!, 'registry.test/demo/api': build.images[1]!.digest! }
+        },
         lastBuild: { id: 1, status: 'succeeded', commit: commit(1), createdAt: build.createdAt, finishedAt: build.finishedAt }
       },
-      { slug: 'other', name: 'other', repository: 'https://git.test/org/other', branch: 'main', images: [{ image: 'registry.test/other/web:latest', dockerfile: 'Dockerfile', context: '.' }], deployments: null, lastBuild: null }
+      { slug: 'other', name: 'other', repository: 'https://git.test/org/other', branch: 'main', images: [{ image: 'registry.test/other/web:latest', dockerfile: 'Dockerfile', context: '.' }], deployments: null, deployed: null, lastBuild: null }
     ]
   })
   t.equal((await app.inject({ method: 'GET', url: '/projects' })).statusCode, 401)
