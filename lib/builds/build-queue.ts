@@ -1,7 +1,7 @@
 import type { ProjectSettings } from '../config/index.js'
 import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
 import { BuildInterrupted } from './build-runner.js'
-import { newBuild, rollbackBuild, RollbackRefused } from './new-build.js'
+import { newBuild, rollbackBuild } from './new-build.js'
 import { FINAL_STATUSES, type BuildRecord, type Trigger } from './record.js'
 
 export interface TriggerInput extends Pick<Trigger, 'source' | 'event'>, Partial<Omit<Trigger, 'source' | 'event'>> {
@@ -93,14 +93,9 @@ export class BuildQueue {
       target = store.get(to)
       if (target === null || target.project !== project.slug) return { outcome: 'not-found', message: `No build ${to} of project ${project.slug}` }
     }
-    let build
-    try {
-      build = rollbackBuild(project, target)
-    } catch (err) {
-      if (err instanceof RollbackRefused) return { outcome: 'refused', message: err.message }
-      throw err
-    }
-    return { outcome: 'queued', recorded: await this.#commit(build) }
+    const rollback = rollbackBuild(project, target)
+    if ('refused' in rollback) return { outcome: 'refused', message: rollback.refused }
+    return { outcome: 'queued', recorded: await this.#commit(rollback.build) }
   }
 
   /** A queued build is cancelled at once; a running one is interrupted and recorded cancelled when it stops. */

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import type { BuildRecord, BuildStatus, Deployed, DeployState, DeployStrategy, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
+import { builtCommit, type BuildRecord, type BuildStatus, type Deployed, type DeployState, type DeployStrategy, type FailureReason, type ImageResult, type Retry, type Trigger } from '../builds/record.js'
 import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 
@@ -305,7 +305,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       const build = this.get(id)!
       const at = now.toISOString()
       const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
-      const added = this.deploys.record({ build: id, commit: build.commit ?? build.trigger.commit, digests, strategy, status, rollbackOf: build.rollbackOf, at }, build.project)
+      const added = this.deploys.record({ build: id, commit: builtCommit(build), digests, strategy, status, rollbackOf: build.rollbackOf, at }, build.project)
       if (added) this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
       return this.deploys.current(build.project)!
     })()
