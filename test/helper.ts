@@ -182,6 +182,13 @@ export function finished (app: FastifyInstance, id: number): Promise<BuildRecord
   return buildIn(app, id, ['succeeded', 'failed', 'cancelled', 'superseded'])
 }
 
+/** Builds `commit` of `slug` through the API (asserting the 202) and returns the finished build. */
+export async function buildOf (t: Test, app: FastifyInstance, slug: string, commit: string): Promise<BuildRecord> {
+  const res = await app.inject({ method: 'POST', url: `/${slug}`, headers: { authorization: `Bearer ${TOKENS[0]}` }, payload: { commit } })
+  t.equal(res.statusCode, 202)
+  return finished(app, res.json().id as number)
+}
+
 export function builderReady (app: FastifyInstance): Promise<void> {
   return app.buildx.builder.whenReady(AbortSignal.timeout(30_000))
 }

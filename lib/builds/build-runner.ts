@@ -119,10 +119,7 @@ export class BuildRunner {
         signal,
         killGraceMs: options.killGraceMs,
         groups,
-        onLine: line => {
-          const written = buildLog.write(image.repository, line)
-          if (written !== null) log.debug({ image: image.repository }, written)
-        }
+        onLine: this.#lines(image.repository, buildLog, log)
       })
     } catch (err) {
       // Its temporary directory could not be made (a full or read-only DATA_DIR): no docker child started.
@@ -145,19 +142,25 @@ export class BuildRunner {
     }
     options.store.updateImage(build.id, position, { status: 'running' })
     const tag = `${image.image}:${image.tags[0]!}`
-    buildLog.write('build-hook', `${tag}: pointed back at ${digest} (build ${build.rollbackOf!})`)
+    buildLog.write('build-hook', `${tag}: pointing it back at ${digest}, pushed by build ${build.rollbackOf!}`)
     const result = await retagImage({
       spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag },
       env: options.env,
       signal,
       killGraceMs: options.killGraceMs,
       groups,
-      onLine: line => {
-        const written = buildLog.write(image.image, line)
-        if (written !== null) log.debug({ image: image.image }, written)
-      }
+      // Named in full: the image is the one that build pushed, whatever the config says now.
+      onLine: this.#lines(image.image, buildLog, log)
     })
     return this.#imageDone(build, position, image.image, result, signal, buildLog, log)
+  }
+
+  /** A docker child's output: into the build log under the image's repository, and (debug) the service log. */
+  #lines (repository: string, buildLog: BuildLog, log: Log): (line: string) => void {
+    return line => {
+      const written = buildLog.write(repository, line)
+      if (written !== null) log.debug({ image: repository }, written)
+    }
   }
 
   /** Records an image's result (an interrupted one with why it was interrupted), redacted, in store, log and build log. */

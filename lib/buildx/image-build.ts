@@ -5,18 +5,22 @@ import { buildArgv, type ImageBuildSpec } from './build-argv.js'
 import type { FailureReason } from '../builds/record.js'
 import { classifyFailure } from './failure.js'
 
-export interface ImageBuildOptions {
-  spec: Omit<ImageBuildSpec, 'metadataFile'>
-  endpoint: string
-  /** Where the build's temporary files go (DATA_DIR/tmp: cleared at start-up, so a crash leaves nothing). */
-  tmpRoot: string
-  /** The docker child's whole environment (with GIT_AUTH_TOKEN when spec.gitAuth). */
+/** How a docker child of a build runs: its environment, what stops it, where its group and output go. */
+export interface DockerChildOptions {
+  /** The docker child's whole environment (with GIT_AUTH_TOKEN for a build's git context when it has a credential). */
   env: Record<string, string>
   signal: AbortSignal
   killGraceMs?: number
   /** Records the docker child's process group while it runs. */
   groups?: GroupTracker
   onLine: (line: string, stream: Stream) => void
+}
+
+export interface ImageBuildOptions extends DockerChildOptions {
+  spec: Omit<ImageBuildSpec, 'metadataFile'>
+  endpoint: string
+  /** Where the build's temporary files go (DATA_DIR/tmp: cleared at start-up, so a crash leaves nothing). */
+  tmpRoot: string
 }
 
 export interface ImageBuildResult {

@@ -1,6 +1,6 @@
-import { runProcess, type GroupTracker, type Stream } from '../process/run-process.js'
+import { runProcess } from '../process/run-process.js'
 import { classifyRetagFailure } from './failure.js'
-import type { ImageBuildResult } from './image-build.js'
+import type { DockerChildOptions, ImageBuildResult } from './image-build.js'
 
 export interface RetagSpec {
   /** The buildx builder whose registry configuration to use (imagetools never dials its BuildKit). */
@@ -11,15 +11,9 @@ export interface RetagSpec {
   tag: string
 }
 
-export interface RetagOptions {
+/** The registry credentials come from the child's Docker config, as for a build's push. */
+export interface RetagOptions extends DockerChildOptions {
   spec: RetagSpec
-  /** The docker child's whole environment (the registry credentials come from its Docker config). */
-  env: Record<string, string>
-  signal: AbortSignal
-  killGraceMs?: number
-  /** Records the docker child's process group while it runs. */
-  groups?: GroupTracker
-  onLine: (line: string, stream: Stream) => void
 }
 
 /**

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { newBuild } from '../../lib/builds/new-build.js'
 import type { BuildRecord } from '../../lib/builds/record.js'
-import { builderReady, configToml, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { builderReady, buildOf, configToml, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 
 // strategy = "digest" through the real app: what a push leaves in the workloads, and that an older build
@@ -25,11 +25,7 @@ async function setup (t: Test, resources = '["deployment/web", "statefulset/jobs
   const toml = configToml([{ slug: 'demo', images: ['web', 'worker'], extra: `[projects.deployments]\nnamespace = "demo"\nresources = ${resources}\nstrategy = "digest"\n` }])
   const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig })
   await builderReady(h.app)
-  const build = async (c: string): Promise<BuildRecord> => {
-    const res = await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit(c) } })
-    t.equal(res.statusCode, 202)
-    return finished(h.app, res.json().id as number)
-  }
+  const build = (c: string): Promise<BuildRecord> => buildOf(t, h.app, 'demo', commit(c))
   return { ...h, kube, build }
 }
 

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import type { BuildRecord } from '../../lib/builds/record.js'
 import { main } from '../../lib/cli/main.js'
 import { newBuild } from '../../lib/builds/new-build.js'
-import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { builderReady, buildOf, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 
@@ -21,11 +21,7 @@ async function setup (t: Test, strategy: 'restart' | 'digest', options: { deploy
   const toml = configToml([{ slug: 'demo', extra: deployments }, { slug: 'other' }])
   const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig })
   await builderReady(h.app)
-  const build = async (c: string): Promise<BuildRecord> => {
-    const res = await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit(c) } })
-    t.equal(res.statusCode, 202)
-    return finished(h.app, res.json().id as number)
-  }
+  const build = (c: string): Promise<BuildRecord> => buildOf(t, h.app, 'demo', commit(c))
   const rollback = (body?: object, slug = 'demo') => h.app.inject({
     method: 'POST',
     url: `/projects/${slug}/rollback`,
