@@ -187,8 +187,11 @@ t.test('a build that finds BuildKit gone sends the builder back to bootstrapping
   t.equal(builder.state.status, 'starting')
   builder.start()
   await builder.whenReady()
+  // Counted from here: on a busy machine the first bootstrap may itself have needed more than one attempt.
+  const inspects = () => docker.commands().filter(argv => argv[1] === 'inspect').length
+  const before = inspects()
   builder.reportUnavailable('BuildKit is unreachable at x')
   t.match(builder.state, { status: 'unavailable', reason: 'BuildKit is unreachable at x', bootstrapped: true })
   await builder.whenReady(AbortSignal.timeout(60_000))
-  t.equal(docker.commands().filter(argv => argv[1] === 'inspect').length, 2)
+  t.ok(inspects() > before, 'bootstrapped again')
 })
