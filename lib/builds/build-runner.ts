@@ -45,6 +45,9 @@ export interface BuildRunnerOptions {
   deployer: Deployer
 }
 
+/** How long a failed rollback may take to point the tags it moved back. */
+export const RESTORE_TAGS_MS = 60_000
+
 /** Runs every image of a build concurrently and records each result; the caller records the outcome. */
 export class BuildRunner {
   readonly #options: BuildRunnerOptions
@@ -88,6 +91,7 @@ export class BuildRunner {
         return { name, result }
       }))
       let outcome = buildOutcome(results, cause, stop, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
+      if (build.rollbackOf !== null && outcome.status !== 'succeeded') await this.#unmoveTags(build, results, buildLog, log)
       const outage = results.find(image => image.result.reason !== null && BUILDER_OUTAGES.has(image.result.reason))
       if (outage !== undefined) options.onBuilderUnavailable?.(outage.result.error!)
       // A build whose images did not all push never deploys.
@@ -143,7 +147,7 @@ export class BuildRunner {
     options.store.updateImage(build.id, position, { status: 'running' })
     const tag = `${image.image}:${image.tags[0]!}`
     buildLog.write('build-hook', `${tag}: pointing it back at ${digest}, pushed by build ${build.rollbackOf!}`)
-    const result = await retagImage({
+    const result: ImageBuildResult = await retagImage({
       spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag },
       env: options.env,
       signal,
@@ -152,7 +156,32 @@ export class BuildRunner {
       // Named in full: the image is the one that build pushed, whatever the config says now.
       onLine: this.#lines(image.image, buildLog, log)
     })
-    return this.#imageDone(build, position, image.image, result, signal, buildLog, log)
+    // The digest stays what the rollback deploys, moved or not (it runs again with it after a restart).
+    return this.#imageDone(build, position, image.image, { ...result, digest }, signal, buildLog, log)
+  }
+
+  /**
+   * A rollback that did not restore every image leaves no tag half moved: each tag it moved (or may have,
+   * when interrupted) points again at the digest the project's current deploy runs. Best effort, after the
+   * rollback's own signal ended, within RESTORE_TAGS_MS; what cannot be put back is said in the build log.
+   */
+  async #unmoveTags (build: BuildRecord, results: readonly ImageOutcome[], buildLog: BuildLog, log: Log): Promise<void> {
+    const options = this.#options
+    const current = options.store.deploys.current(build.project)
+    const signal = AbortSignal.timeout(RESTORE_TAGS_MS)
+    await Promise.all(build.images.map(async (image, position) => {
+      if (image.tags.length === 0 || results[position]!.result.status === 'failed') return // never moved
+      const tag = `${image.image}:${image.tags[0]!}`
+      const digest = current?.digests[image.image]
+      if (digest === undefined) {
+        buildLog.write('build-hook', `${tag} stays at ${image.digest!}: no deploy of ${build.project} records what it pointed at before`)
+        return
+      }
+      const result = await retagImage({ spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag }, env: options.env, signal, onLine: this.#lines(image.image, buildLog, log) })
+      const error = result.error === null ? '' : `: ${options.redactor.redact(result.error)}`
+      buildLog.write('build-hook', result.status === 'succeeded' ? `${tag} points again at ${digest}, as deployed by build ${current!.build}` : `${tag} could not be pointed back at ${digest}${error}`)
+      if (result.status !== 'succeeded') log.error({ tag, digest, error: result.error }, 'A tag moved by a failed rollback could not be pointed back.')
+    }))
   }
 
   /** A docker child's output: into the build log under the image's repository, and (debug) the service log. */

@@ -14,11 +14,11 @@ const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (c: string) => c.repeat(40)
 const WEB = 'registry.test/demo/web'
 
-async function setup (t: Test, strategy: 'restart' | 'digest', options: { deployments?: boolean } = {}) {
+async function setup (t: Test, strategy: 'restart' | 'digest', options: { deployments?: boolean, images?: string[] } = {}) {
   const kube = await startFakeKube(t, tempDir(t))
   kube.add('deployments', 'demo', 'web', { replicas: 2, containers: [{ name: 'web', image: `${WEB}:latest` }] })
   const deployments = options.deployments === false ? '' : `[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\nstrategy = "${strategy}"\n`
-  const toml = configToml([{ slug: 'demo', extra: deployments }, { slug: 'other' }])
+  const toml = configToml([{ slug: 'demo', extra: deployments, images: options.images }, { slug: 'other' }])
   const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig })
   await builderReady(h.app)
   const build = (c: string): Promise<BuildRecord> => buildOf(t, h.app, 'demo', commit(c))
@@ -97,6 +97,52 @@ t.test('restart: an old digest the registry no longer has fails the rollback bef
   t.match(done.error, /no longer in the registry/)
   t.equal(kube.requests.filter(request => request.method === 'PATCH').length, patches, 'nothing was restarted')
   t.match(app.store.deploys.current('demo'), { build: 2 }, 'what is deployed is unchanged')
+})
+
+t.test('restart: a rollback that fails for one image points the tags it moved back at what is deployed, so none is left half moved', async t => {
+  const API = 'registry.test/demo/api'
+  const { app, docker, kube, build, rollback, env } = await setup(t, 'restart', { images: ['web', 'api'] })
+  const first = await build('a')
+  const second = await build('b')
+  docker.control({ images: { [API]: { imagetools: 'push-denied' } } })
+  const patches = kube.requests.filter(request => request.method === 'PATCH').length
+  t.equal((await rollback({ build: first.id })).statusCode, 202)
+  const done = await finished(app, 3)
+  t.match(done, { status: 'failed', images: [{ image: WEB }, { image: API, status: 'failed', reason: 'push-denied' }] })
+  t.same(done.images.map(image => image.digest), first.images.map(image => image.digest), 'the record keeps the digests it was deploying')
+  t.equal(docker.tags().get(`${WEB}:latest`), second.images[0]!.digest, 'web is back where the deploy has it')
+  t.equal(docker.tags().get(`${API}:latest`), second.images[1]!.digest)
+  t.equal(kube.requests.filter(request => request.method === 'PATCH').length, patches, 'nothing restarted')
+  const { readFileSync } = await import('node:fs')
+  const { buildLogPath } = await import('../../lib/builds/build-log.js')
+  t.match(readFileSync(buildLogPath(env.DATA_DIR!, 3), 'utf8'), `[build-hook] ${WEB}:latest points again at ${second.images[0]!.digest!}, as deployed by build 2\n`)
+})
+
+t.test('restart: a tag that cannot be pointed back is named in the build log', async t => {
+  const API = 'registry.test/demo/api'
+  const { app, docker, build, rollback, env } = await setup(t, 'restart', { images: ['web', 'api'] })
+  const first = await build('a')
+  const second = await build('b')
+  docker.control({ images: { [API]: { imagetools: 'push-denied' } } })
+  docker.deleteManifest(WEB, second.images[0]!.digest!) // what is deployed is gone from the registry
+  t.equal((await rollback({ build: first.id })).statusCode, 202)
+  t.match(await finished(app, 3), { status: 'failed' })
+  const { readFileSync } = await import('node:fs')
+  const { buildLogPath } = await import('../../lib/builds/build-log.js')
+  t.match(readFileSync(buildLogPath(env.DATA_DIR!, 3), 'utf8'), `[build-hook] ${WEB}:latest could not be pointed back at ${second.images[0]!.digest!}: `)
+})
+
+t.test('without deployments, a failed rollback cannot know where the tags pointed before, and says so', async t => {
+  const API = 'registry.test/demo/api'
+  const { app, docker, build, rollback, env } = await setup(t, 'restart', { deployments: false, images: ['web', 'api'] })
+  const first = await build('a')
+  await build('b')
+  docker.control({ images: { [API]: { imagetools: 'push-denied' } } })
+  t.equal((await rollback({ build: first.id })).statusCode, 202)
+  t.match(await finished(app, 3), { status: 'failed' })
+  const { readFileSync } = await import('node:fs')
+  const { buildLogPath } = await import('../../lib/builds/build-log.js')
+  t.match(readFileSync(buildLogPath(env.DATA_DIR!, 3), 'utf8'), `[build-hook] ${WEB}:latest stays at ${first.images[0]!.digest!}: no deploy of demo records what it pointed at before\n`)
 })
 
 t.test('without deployments, a rollback only points the tags back', async t => {
