@@ -227,10 +227,12 @@ export class BuildRunner {
     store.setDeploy(id, { status: 'running', error: null, strategy })
     const started = performance.now()
     const images = build.images.map(image => ({ repository: image.image, digest: image.digest! }))
-    const result = await deployer.deploy(deployments, { signal, images, onLine: line => buildLog.write('deploy', line) })
+    // From the first patch on, the workloads run (or roll out) this build's images: the deploy history says so
+    // at once, and then how the rollout ended (a crash during the rollout leaves it 'running').
+    const commit = builtCommit(build)
+    const result = await deployer.deploy(deployments, { signal, images, onLine: line => buildLog.write('deploy', line), onChanged: () => store.recordDeploy(id, { strategy, status: 'running', commit }) })
     store.setDeploy(id, { status: result.status, error: result.error })
-    // The workloads were changed (even if the rollout then failed): that is what the project now runs.
-    if (result.changed) store.recordDeploy(id, strategy, result.status)
+    if (result.changed) store.recordDeploy(id, { strategy, status: result.status, commit })
     log.info({ status: result.status, strategy, durationMs: Math.round(performance.now() - started), ...(result.error === null ? {} : { error: result.error }) }, 'Deploy finished.')
     if (signal.aborted) return this.#interrupted(signal)
     return result.status === 'succeeded' ? { status: 'succeeded', error: null } : { status: 'failed', error: `deploy: ${result.error!}` }

@@ -118,8 +118,11 @@ export const DeployedSchema = Type.Object({
   /** registry/repository → the digest deployed. */
   digests: Type.Record(Type.String(), Type.String()),
   strategy: DeployStrategySchema,
-  /** failed: the workloads were changed but the rollout did not complete (or a patch after the first failed). */
-  status: Type.Enum(['succeeded', 'failed']),
+  /**
+   * running: the workloads were changed and the rollout is not decided yet (or the service stopped during it);
+   * failed: the rollout did not complete (or a patch after the first failed).
+   */
+  status: Type.Enum(['running', 'succeeded', 'failed']),
   /** The build this one rolled back to, when it was a rollback. */
   rollbackOf: Nullable(Type.Integer()),
   at: Type.String()

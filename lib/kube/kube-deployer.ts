@@ -23,6 +23,20 @@ export interface DeployOptions {
   now?: () => Date
   /** The images built and the digests pushed: what strategy 'digest' pins the containers to (required for it). */
   images?: readonly BuiltImage[]
+  /** Once, when the first patch went out that the server may have applied: from then on the workloads may run the new images. */
+  onChanged?: () => void
+}
+
+/** Whether the deploy may have changed the cluster yet; tells `onChanged` the first time it has. */
+class Progress {
+  changed = false
+  constructor (readonly onChanged: (() => void) | undefined) {}
+
+  change (): void {
+    if (this.changed) return
+    this.changed = true
+    this.onChanged?.()
+  }
 }
 
 export interface Deployer {
@@ -88,7 +102,7 @@ export class KubeDeployer implements Deployer {
   }
 
   async deploy (deployments: DeploymentSettings, options: DeployOptions): Promise<DeployOutcome> {
-    const progress = { changed: false }
+    const progress = new Progress(options.onChanged)
     try {
       if (deployments.strategy === 'digest' && options.images === undefined) {
         // The build runner passes the digests it pushed: deploying by digest without them is a bug, not a cluster problem.
@@ -119,7 +133,7 @@ export class KubeDeployer implements Deployer {
   }
 
   /** Every patch is worked out before any is sent: a resource that runs none of the images fails the deploy untouched. */
-  async #setImages (api: AppsV1Api, deployments: DeploymentSettings, objects: readonly Workload[], images: readonly BuiltImage[], options: DeployOptions, progress: { changed: boolean }): Promise<void> {
+  async #setImages (api: AppsV1Api, deployments: DeploymentSettings, objects: readonly Workload[], images: readonly BuiltImage[], options: DeployOptions, progress: Progress): Promise<void> {
     const plans = deployments.resources.map((resource, i) => {
       const plan = setImage(objects[i]!, resource, images)
       if (plan.error !== null) throw new DeployFailed(plan.error)
@@ -174,7 +188,7 @@ export class KubeDeployer implements Deployer {
   /** A strategic-merge patch as `fieldManager`; `progress.changed` once the server may have applied it. */
   async #patch (
     api: AppsV1Api, namespace: string, resource: ResourceRef, doing: string,
-    body: ReturnType<typeof restartPatch> | SetImagePatch, fieldManager: string, signal: AbortSignal, progress: { changed: boolean }
+    body: ReturnType<typeof restartPatch> | SetImagePatch, fieldManager: string, signal: AbortSignal, progress: Progress
   ): Promise<void> {
     const request = { name: resource.name, namespace, body, fieldManager }
     const { setHeaderOptions, PatchStrategy } = this.#client!.k8s
@@ -189,10 +203,10 @@ export class KubeDeployer implements Deployer {
         await patch[resource.kind]()
       } catch (err) {
         // An error answer means the server applied nothing; a call cut off or unanswered may have been applied.
-        if (!isApiException(err)) progress.changed = true
+        if (!isApiException(err)) progress.change()
         throw err
       }
-      progress.changed = true
+      progress.change()
     })
   }
 

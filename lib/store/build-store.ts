@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import { builtCommit, type BuildRecord, type BuildStatus, type Deployed, type DeployState, type DeployStrategy, type FailureReason, type ImageResult, type Retry, type Trigger } from '../builds/record.js'
+import type { BuildRecord, BuildStatus, Deployed, DeployState, DeployStrategy, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
 import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
 
@@ -300,12 +300,12 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
    * history gets the build, its commit and its images' digests, with whether the rollout succeeded (recorded
    * again, only that changes). Returns what the project runs now.
    */
-  recordDeploy (id: number, strategy: DeployStrategy, status: Deployed['status'], now = new Date()): Deployed {
+  recordDeploy (id: number, deploy: Pick<Deployed, 'strategy' | 'status' | 'commit'>, now = new Date()): Deployed {
     return this.db.transaction((): Deployed => {
       const build = this.get(id)!
       const at = now.toISOString()
       const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
-      const added = this.deploys.record({ build: id, commit: builtCommit(build), digests, strategy, status, rollbackOf: build.rollbackOf, at }, build.project)
+      const added = this.deploys.record({ ...deploy, build: id, digests, rollbackOf: build.rollbackOf, at }, build.project)
       if (added) this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
       return this.deploys.current(build.project)!
     })()
@@ -386,13 +386,14 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     // The newest build not kept, found through the (project, id) index: no scan of the whole history.
     const cutoff = this.#sql('SELECT id FROM builds WHERE project = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(project, keep) as { id: number } | undefined
     if (cutoff === undefined) return []
-    // The deploy history keeps its newest entries; the builds of the latest few stay, for rollbacks.
+    // The deploy history keeps its newest entries; the builds of the latest few stay for rollbacks, and so
+    // does the one a rollback without a build goes back to, however many failed rollouts came after it.
     this.deploys.prune(project)
     return (this.#sql(`
       DELETE FROM builds WHERE project = @project AND id <= @cutoff AND status NOT IN ('queued', 'running')
-        AND id NOT IN (SELECT build_id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT @kept)
+        AND id NOT IN (SELECT build_id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT @kept) AND id <> @previous
       RETURNING id
-    `).all({ project, cutoff: cutoff.id, kept: DEPLOYS_KEPT_FOR_ROLLBACK }) as Array<{ id: number }>).map(row => row.id)
+    `).all({ project, cutoff: cutoff.id, kept: DEPLOYS_KEPT_FOR_ROLLBACK, previous: this.deploys.previous(project)?.build ?? 0 }) as Array<{ id: number }>).map(row => row.id)
   }
 
   /**

@@ -37,7 +37,7 @@ export class DeployHistory {
     this.#insert = db.prepare(`
       INSERT INTO deploys (project, build_id, commit_sha, digests, strategy, status, rollback_of, deployed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     `)
-    this.#update = db.prepare('UPDATE deploys SET status = ? WHERE id = ?')
+    this.#update = db.prepare('UPDATE deploys SET status = ?, commit_sha = ?, digests = ?, strategy = ? WHERE id = ?')
     this.#byBuild = db.prepare('SELECT id FROM deploys WHERE build_id = ?')
     this.#current = db.prepare('SELECT * FROM deploys WHERE project = ? ORDER BY id DESC LIMIT 1')
     this.#all = db.prepare('SELECT * FROM deploys WHERE id IN (SELECT max(id) FROM deploys GROUP BY project)')
@@ -52,11 +52,14 @@ export class DeployHistory {
     `)
   }
 
-  /** Adds the build's deploy, or (recorded before) updates its status; false when it was recorded before. */
+  /**
+   * Adds the build's deploy, or (recorded before: its rollout ended, or a later attempt deploys again) updates
+   * it in place, keeping when it first changed the workloads; false when it was recorded before.
+   */
   record (deployed: Deployed, project: string): boolean {
     const existing = this.#byBuild.get(deployed.build) as { id: number } | undefined
     if (existing !== undefined) {
-      this.#update.run(deployed.status, existing.id)
+      this.#update.run(deployed.status, deployed.commit, JSON.stringify(deployed.digests), deployed.strategy, existing.id)
       return false
     }
     this.#insert.run(project, deployed.build, deployed.commit, JSON.stringify(deployed.digests), deployed.strategy, deployed.status, deployed.rollbackOf, deployed.at)

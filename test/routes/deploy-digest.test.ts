@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { newBuild } from '../../lib/builds/new-build.js'
 import type { BuildRecord } from '../../lib/builds/record.js'
-import { builderReady, buildOf, configToml, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
+import { builderReady, buildOf, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 
 // strategy = "digest" through the real app: what a push leaves in the workloads, and that an older build
@@ -64,6 +64,17 @@ t.test('after a push, every container and init container of a built image runs e
   const next = await build('b')
   t.not(digestOf(next, WEB), digestOf(built, WEB))
   t.equal(kube.get('deployments', 'demo', 'web')!.spec.template.spec.containers[0].image, `${WEB}@${digestOf(next, WEB)}`, 'the next push pins the next digest')
+})
+
+t.test('from its first patch a deploy is what the project runs (running), and stays so when its rollout fails', async t => {
+  const { app, kube } = await setup(t, '["deployment/web"]\ntimeout_seconds = 1')
+  kube.rollout = 'stuck'
+  const res = await app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit('a') } })
+  const during = await eventually(() => app.store.deploys.current('demo') ?? undefined, 'the deploy to be recorded')
+  t.match(during, { build: res.json().id, status: 'running' }, 'recorded while the rollout goes on')
+  const built = await finished(app, res.json().id as number)
+  t.match(built, { status: 'failed', deploy: { status: 'failed', deployedAt: during.at } })
+  t.match(app.store.deploys.current('demo'), { build: built.id, status: 'failed', at: during.at })
 })
 
 t.test('a resource that runs none of the built images fails the deploy before anything is patched, naming what it runs', async t => {

@@ -167,7 +167,7 @@ t.test('a rollback runs while BuildKit is unreachable: it needs none (builds wai
     const { build } = app.store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: commit(c), sender: null }))
     app.store.start(build.id)
     app.store.updateImage(build.id, 0, { status: 'succeeded', digest: docker.pushManifest(WEB, { tags: [`${WEB}:latest`] }) })
-    app.store.recordDeploy(build.id, 'restart', 'succeeded')
+    app.store.recordDeploy(build.id, { strategy: 'restart', status: 'succeeded', commit: commit(c) })
     app.store.finish(build.id, 'succeeded', null)
     return app.store.get(build.id)!
   })

@@ -61,7 +61,7 @@ t.test('without a build, a rollback whose earlier deploy is no longer kept asks 
     const { build } = store.record(newBuild(demo, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: commit.repeat(40), sender: null }))
     store.start(build.id)
     store.updateImage(build.id, 0, { status: 'succeeded', digest: `sha256:${commit.repeat(64)}` })
-    store.recordDeploy(build.id, 'restart', 'succeeded')
+    store.recordDeploy(build.id, { strategy: 'restart', status: 'succeeded', commit: commit.repeat(40) })
     store.finish(build.id, 'succeeded', null)
   }
   store.db.prepare('DELETE FROM builds WHERE id = 1').run()

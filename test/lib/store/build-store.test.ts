@@ -260,7 +260,7 @@ function deployedBuild (store: BuildStore, commit: string, status: 'succeeded' |
   store.start(build.id)
   build.images.forEach((image, position) => store.updateImage(build.id, position, { status: 'succeeded', digest: digestOf(commit, position) }))
   store.setDeploy(build.id, { status, error: null, strategy: 'digest' })
-  store.recordDeploy(build.id, 'digest', status, at)
+  store.recordDeploy(build.id, { strategy: 'digest', status, commit: build.trigger.commit }, at)
   store.finish(build.id, 'succeeded', null)
   return build.id
 }
@@ -290,8 +290,8 @@ t.test('the deploy history: what each project runs now, by which build, and what
   t.same([...store.deploys.all().keys()], ['demo'], 'only projects that deployed')
   t.equal(store.deploys.current('other'), null)
   t.equal(store.get(other.id)!.deploy.deployedAt, null)
-  store.recordDeploy(failed, 'digest', 'succeeded')
-  t.match(store.deploys.current('demo'), { build: failed, status: 'succeeded' }, 'recording a build again updates its entry, it adds none')
+  store.recordDeploy(failed, { strategy: 'digest', status: 'succeeded', commit: 'c'.repeat(40) })
+  t.match(store.deploys.current('demo'), { build: failed, status: 'succeeded', commit: 'c'.repeat(40) }, 'recording a build again (a later attempt) updates its entry, it adds none')
 })
 
 t.test('the deploy before the current one skips deploys of the same digests: two rollbacks in a row go back and forth', async t => {
@@ -344,4 +344,16 @@ t.test('retention keeps the builds of the latest deploys, for rollbacks, and a b
   const { db } = store
   t.equal((db.prepare(`SELECT count(*) AS n FROM deploys WHERE project = 'demo'`).get() as { n: number }).n, DEPLOY_HISTORY)
   t.equal((db.prepare(`SELECT count(*) AS n FROM builds WHERE project = 'demo'`).get() as { n: number }).n, DEPLOYS_KEPT_FOR_ROLLBACK, 'the builds of the latest deploys stay (the newest of them the one kept)')
+})
+
+t.test('retention keeps the last good deploy\'s build however many failed rollouts came after it', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const good = deployedBuild(store, 'a')
+  deployedBuild(store, 'b')
+  for (let i = 0; i < DEPLOYS_KEPT_FOR_ROLLBACK + 2; i++) deployedBuild(store, 'c', 'failed')
+  t.match(store.deploys.previous('demo'), { build: 2 })
+  store.prune('demo', 1)
+  t.ok(store.get(2), 'what a rollback goes back to is kept')
+  t.equal(store.get(good), null, 'older ones go')
 })
