@@ -37,6 +37,14 @@ const RollbackBody = Type.Object({
 
 const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   const bySlug = new Map(fastify.settings.projects.map(project => [project.slug, project]))
+  // `curl -H 'content-type: application/json' -X POST .../rollback` sends no body: that is the empty request,
+  // not malformed JSON (in this plugin's routes only).
+  const json = fastify.getDefaultJsonParser('error', 'error')
+  fastify.removeContentTypeParser('application/json')
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined)
+    json(request, body as string, done)
+  })
 
   fastify.get('/projects', {
     config: { auth: 'bearer' },
@@ -66,7 +74,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   // A rollback deploys an earlier build's images again, without building: 202 with the new build's record.
   fastify.post('/projects/:slug/rollback', {
     config: { auth: 'bearer' },
-    // No body (or an empty one) means the build deployed before the current one.
+    // No body (or an empty one, or {}) means the build deployed before the current one.
     preValidation: async (request) => { request.body ??= {} },
     schema: { params: SlugParams, body: RollbackBody, response: { 202: BuildRecordSchema, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }
   }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { DeployStrategies, type DeployStrategy } from '../config/schema.js'
 
 // The build record of SPEC.md (Builds): the store returns it, the API sends it.
 
@@ -40,7 +41,7 @@ export const BuildStatusSchema = Type.Enum([...BUILD_STATUSES])
 export const FailureReasonSchema = Type.Enum([...FAILURE_REASONS])
 export const ImageStatusSchema = Type.Enum(['pending', 'running', 'succeeded', 'failed', 'cancelled'])
 export const DeployStatusSchema = Type.Enum(['skipped', 'pending', 'running', 'succeeded', 'failed'])
-export const DeployStrategySchema = Type.Enum(['restart', 'digest'])
+export const DeployStrategySchema = Type.Enum([...DeployStrategies])
 
 export const TriggerSchema = Type.Object({
   source: Type.Enum([...SOURCES]),
@@ -136,7 +137,7 @@ export type ImageStatus = ImageResult['status']
 export type FailureReason = typeof FAILURE_REASONS[number]
 export type Retry = Static<typeof RetrySchema>
 export type DeployState = Static<typeof DeployStateSchema>
-export type DeployStrategy = Static<typeof DeployStrategySchema>
+export type { DeployStrategy }
 export type Deployed = Static<typeof DeployedSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>
 

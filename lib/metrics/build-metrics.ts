@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { DELIVERY_SOURCES, type BuildRecord, type BuildStatus, type DeployStrategy, type Source } from '../builds/record.js'
+import { DELIVERY_SOURCES, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
+import { DeployStrategies } from '../config/schema.js'
 import type { BuildStore, FinalEvent } from '../store/build-store.js'
 
 export const DELIVERY_OUTCOMES = ['accepted', 'duplicate', 'ignored', 'pong', 'unauthorized', 'invalid', 'error'] as const
@@ -8,7 +9,6 @@ export type DeliveryOutcome = typeof DELIVERY_OUTCOMES[number]
 const FINAL: readonly BuildStatus[] = ['succeeded', 'failed', 'cancelled', 'superseded']
 // A superseded rollback is counted with the builds only: it never ran (and reading it would cost every superseded build a read).
 const ROLLBACK_FINAL: readonly BuildStatus[] = ['succeeded', 'failed', 'cancelled']
-const DEPLOY_STRATEGIES: readonly DeployStrategy[] = ['restart', 'digest']
 const DEPLOY_OUTCOMES = ['succeeded', 'failed', 'skipped'] as const
 // Builds take seconds to an hour.
 const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600]
@@ -64,7 +64,7 @@ export class BuildMetrics {
     for (const project of projects) {
       for (const status of FINAL) this.#builds.inc({ project, status }, 0)
       for (const status of ROLLBACK_FINAL) this.#rollbacks.inc({ project, status }, 0)
-      for (const strategy of DEPLOY_STRATEGIES) for (const outcome of DEPLOY_OUTCOMES) this.#deploys.inc({ project, strategy, outcome }, 0)
+      for (const strategy of DeployStrategies) for (const outcome of DEPLOY_OUTCOMES) this.#deploys.inc({ project, strategy, outcome }, 0)
     }
     for (const source of DELIVERY_SOURCES) for (const outcome of DELIVERY_OUTCOMES) this.#deliveries.inc({ source, outcome }, 0)
     store.on('final', this.#onFinal)
