@@ -224,6 +224,20 @@ t.test('a rollback while a build runs waits for it, then deploys the old digests
   t.match(app.store.deploys.current('demo'), { build: 3, rollbackOf: 1 })
 })
 
+t.test('a rollback cancelled during its rollout is recorded cancelled, and the history says its rollout failed', async t => {
+  const { app, kube, build, rollback, image } = await setup(t, 'digest')
+  const first = await build('a')
+  await build('b')
+  kube.rollout = 'stuck'
+  t.equal((await rollback()).statusCode, 202)
+  await eventually(() => app.store.deploys.current('demo')?.build === 3 || undefined, 'the rollback to patch the workload')
+  t.equal(image(), `${WEB}@${first.images[0]!.digest!}`)
+  t.match((await app.inject({ method: 'POST', url: '/builds/3/cancel', headers: auth })).json(), { id: 3, status: 'cancelling' })
+  t.match(await finished(app, 3), { status: 'cancelled', attempt: 1, deploy: { status: 'failed', error: 'interrupted' } })
+  t.match(app.store.deploys.current('demo'), { build: 3, status: 'failed', rollbackOf: 1 }, 'the workload was changed: that is what it runs')
+  t.match(app.store.deploys.previous('demo'), { build: 2 }, 'a rollback from here goes back to the last good deploy')
+})
+
 t.test('build-hook rollback: queues it, follows it with --follow, and says what went wrong', async t => {
   const { app, build } = await setup(t, 'digest')
   await build('a')
