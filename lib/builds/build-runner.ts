@@ -72,7 +72,7 @@ export class BuildRunner {
       log.error({ err }, 'The build log cannot be written: stopping the build.')
       halt(new BuildInterrupted('failed', err.message, 'log-failed'))
     })
-    const groups = recordGroups(options.groups, { buildId: build.id, command: 'docker buildx build' })
+    const groups = recordGroups(options.groups, { buildId: build.id, command: build.rollbackOf === null ? 'docker buildx build' : 'docker buildx imagetools create' })
     let cause: number | null = null
     const commit = builtCommit(build)
     buildLog.write('build-hook', `build ${build.id} of ${project.slug} at ${commit} (attempt ${build.attempt})`)
@@ -91,7 +91,7 @@ export class BuildRunner {
         return { name, result }
       }))
       let outcome = buildOutcome(results, cause, stop, build.attempt, options.maxAttempts ?? MAX_ATTEMPTS)
-      if (build.rollbackOf !== null && outcome.status !== 'succeeded') await this.#unmoveTags(build, results, buildLog, log)
+      if (build.rollbackOf !== null && outcome.status !== 'succeeded') await this.#unmoveTags(build, results, groups, buildLog, log)
       const outage = results.find(image => image.result.reason !== null && BUILDER_OUTAGES.has(image.result.reason))
       if (outage !== undefined) options.onBuilderUnavailable?.(outage.result.error!)
       // A build whose images did not all push never deploys.
@@ -165,7 +165,7 @@ export class BuildRunner {
    * when interrupted) points again at the digest the project's current deploy runs. Best effort, after the
    * rollback's own signal ended, within RESTORE_TAGS_MS; what cannot be put back is said in the build log.
    */
-  async #unmoveTags (build: BuildRecord, results: readonly ImageOutcome[], buildLog: BuildLog, log: Log): Promise<void> {
+  async #unmoveTags (build: BuildRecord, results: readonly ImageOutcome[], groups: GroupTracker, buildLog: BuildLog, log: Log): Promise<void> {
     const options = this.#options
     const current = options.store.deploys.current(build.project)
     const signal = AbortSignal.timeout(RESTORE_TAGS_MS)
@@ -177,10 +177,23 @@ export class BuildRunner {
         buildLog.write('build-hook', `${tag} stays at ${image.digest!}: no deploy of ${build.project} records what it pointed at before`)
         return
       }
-      const result = await retagImage({ spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag }, env: options.env, signal, onLine: this.#lines(image.image, buildLog, log) })
-      const error = result.error === null ? '' : `: ${options.redactor.redact(result.error)}`
-      buildLog.write('build-hook', result.status === 'succeeded' ? `${tag} points again at ${digest}, as deployed by build ${current!.build}` : `${tag} could not be pointed back at ${digest}${error}`)
-      if (result.status !== 'succeeded') log.error({ tag, digest, error: result.error }, 'A tag moved by a failed rollback could not be pointed back.')
+      // Its docker child is recorded like any other, so a killed hook's next start ends it.
+      const result = await retagImage({
+        spec: { builder: options.builderName, source: `${image.image}@${digest}`, tag },
+        env: options.env,
+        signal,
+        killGraceMs: options.killGraceMs,
+        groups,
+        onLine: this.#lines(image.image, buildLog, log)
+      })
+      // No error: it was interrupted (RESTORE_TAGS_MS ran out).
+      const error = result.error === null ? 'interrupted' : options.redactor.redact(result.error)
+      if (result.status === 'succeeded') {
+        buildLog.write('build-hook', `${tag} points again at ${digest}, as deployed by build ${current!.build}`)
+        return
+      }
+      buildLog.write('build-hook', `${tag} could not be pointed back at ${digest}: ${error}`)
+      log.error({ tag, digest, error }, 'A tag moved by a failed rollback could not be pointed back.')
     }))
   }
 
