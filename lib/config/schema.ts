@@ -51,6 +51,27 @@ export const DeploymentsSchema = Type.Object({
   timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 }))
 }, closed)
 
+/** Hosts with a commit status API; gogs is accepted here only so that rules.ts can say it has none. */
+export const StatusProviders = ['github', 'gitlab', 'gitea', 'forgejo', 'bitbucket'] as const
+
+export const StatusSchema = Type.Object({
+  token_env: Text,
+  provider: Type.Optional(Type.Enum([...StatusProviders, 'gogs'])),
+  api_url: Type.Optional(Text),
+  context: Type.Optional(Text)
+}, closed)
+
+/** The build statuses a notification can be sent for (the statuses of lib/builds/record.ts). */
+export const NotifyEvents = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const
+export const NotifyFormats = ['json', 'slack'] as const
+
+export const NotifySchema = Type.Object({
+  url: Text,
+  events: Type.Optional(Type.Array(Type.Enum([...NotifyEvents]), { minItems: 1 })),
+  format: Type.Optional(Type.Enum([...NotifyFormats])),
+  secret_env: Type.Optional(Text)
+}, closed)
+
 export const ProjectSchema = Type.Object({
   name: Text,
   slug: Text,
@@ -61,12 +82,15 @@ export const ProjectSchema = Type.Object({
   }, closed),
   image: Type.Array(ImageSchema, { minItems: 1 }),
   deployments: Type.Optional(DeploymentsSchema),
-  webhook: Type.Optional(WebhookSchema)
+  webhook: Type.Optional(WebhookSchema),
+  status: Type.Optional(StatusSchema),
+  notify: Type.Optional(Type.Array(NotifySchema))
 }, closed)
 
 export const ConfigFileSchema = Type.Object({
   app: Type.Object({
     registry: Text,
+    public_url: Type.Optional(Text),
     keep_builds: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     builder: Type.Optional(BuilderSchema),
     webhook: Type.Optional(WebhookSchema)
@@ -79,3 +103,6 @@ export type ProjectFile = Static<typeof ProjectSchema>
 export type ImageFile = Static<typeof ImageSchema>
 export type CacheMode = typeof CacheModes[number]
 export type DeployStrategy = typeof DeployStrategies[number]
+export type StatusProvider = typeof StatusProviders[number]
+export type NotifyEvent = typeof NotifyEvents[number]
+export type NotifyFormat = typeof NotifyFormats[number]

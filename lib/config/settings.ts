@@ -1,4 +1,4 @@
-import type { CacheMode, DeployStrategy } from './schema.js'
+import type { CacheMode, DeployStrategy, NotifyEvent, NotifyFormat, StatusProvider } from './schema.js'
 import type { ResourceRef } from './rules.js'
 
 // The validated, normalised configuration every other module receives (frozen, never re-checked).
@@ -50,6 +50,33 @@ export interface DeploymentSettings {
   timeoutSeconds: number
 }
 
+/** [projects.status]: each build reported on its commit through the Git host's commit status API. */
+export interface StatusSettings {
+  /** github, gitlab, gitea, forgejo or bitbucket (Bitbucket Cloud); inferred from code.url for the public hosts. */
+  provider: StatusProvider
+  /** The API root the host's status path is appended to, without a trailing slash (e.g. https://api.github.com). */
+  apiUrl: string
+  /**
+   * The repository as the API names it: owner/repo (GitHub, Gitea, Forgejo), workspace/repo_slug
+   * (Bitbucket), or the full namespace/path (GitLab, URL-encoded only when the request is made).
+   */
+  repository: string
+  /** The status's name on the commit (GitHub/Gitea context, GitLab name, Bitbucket key); default build-hook/<slug>. */
+  context: string
+  /** Name of the environment variable holding the API token. */
+  tokenEnv: string
+}
+
+/** One [[projects.notify]] entry: an outgoing webhook for chosen build events. */
+export interface NotifySettings {
+  url: string
+  events: readonly NotifyEvent[]
+  /** json: the build record (signed when secretEnv is set); slack: an incoming-webhook message. */
+  format: NotifyFormat
+  /** Name of the environment variable holding the HMAC secret that signs the body; null: unsigned. */
+  secretEnv: string | null
+}
+
 export interface ProjectSettings {
   name: string
   slug: string
@@ -65,12 +92,17 @@ export interface ProjectSettings {
   webhookSecretEnv: string | null
   /** Accept GitHub's legacy SHA-1 X-Hub-Signature when a delivery has no X-Hub-Signature-256. */
   webhookAllowSha1: boolean
+  /** Commit statuses for this project's builds; null: none. */
+  status: StatusSettings | null
+  notify: readonly NotifySettings[]
 }
 
 export interface Settings {
   /** Absolute path of the file these settings came from. */
   source: string
   registry: string
+  /** app.public_url without a trailing slash: links back to a build are <publicUrl>/ui/builds/<id>; null: no links. */
+  publicUrl: string | null
   /** Finished builds kept per project (with their logs); older ones are deleted. */
   keepBuilds: number
   builder: BuilderSettings
@@ -87,5 +119,7 @@ export const DEFAULTS = Object.freeze({
   cache: 'registry' as CacheMode,
   deployStrategy: 'restart' as DeployStrategy,
   deployWait: true,
-  deployTimeoutSeconds: 600
+  deployTimeoutSeconds: 600,
+  notifyEvents: ['succeeded', 'failed'] as readonly NotifyEvent[],
+  notifyFormat: 'json' as NotifyFormat
 })
