@@ -1,7 +1,10 @@
 import path from 'node:path'
 import type { ConfigFile, ImageFile, ProjectFile } from './schema.js'
 import { parseResource, type ResourceRef } from './rules.js'
-import { DEFAULTS, type ImageSettings, type ProjectSettings, type Settings, type TlsSettings } from './settings.js'
+import {
+  DEFAULTS, type ImageSettings, type NotifySettings, type ProjectSettings, type Settings, type StatusSettings, type TlsSettings
+} from './settings.js'
+import { inferProvider, statusTarget, withoutTrailingSlashes } from './status-target.js'
 
 export interface SettingsOverrides {
   /** BUILDKIT_HOST: replaces app.builder.endpoint. */
@@ -14,6 +17,7 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
   const settings: Settings = {
     source,
     registry: file.app.registry,
+    publicUrl: file.app.public_url === undefined ? null : withoutTrailingSlashes(file.app.public_url),
     keepBuilds: file.app.keep_builds ?? DEFAULTS.keepBuilds,
     builder: {
       name: builder.name ?? DEFAULTS.builderName,
@@ -49,7 +53,32 @@ function projectSettings (project: ProjectFile, file: ConfigFile): ProjectSettin
           timeoutSeconds: deployments.timeout_seconds ?? DEFAULTS.deployTimeoutSeconds
         },
     webhookSecretEnv: project.webhook?.secret_env ?? file.app.webhook?.secret_env ?? null,
-    webhookAllowSha1: project.webhook?.allow_sha1 ?? file.app.webhook?.allow_sha1 ?? false
+    webhookAllowSha1: project.webhook?.allow_sha1 ?? file.app.webhook?.allow_sha1 ?? false,
+    status: project.status === undefined ? null : statusSettings(project.status, project),
+    notify: (project.notify ?? []).map(notifySettings)
+  }
+}
+
+function statusSettings (status: NonNullable<ProjectFile['status']>, project: ProjectFile): StatusSettings {
+  const codeUrl = new URL(project.code.url)
+  // Validation rejected gogs, and a missing provider where code.url's host does not imply one.
+  const provider = status.provider === undefined ? inferProvider(codeUrl)! : status.provider as StatusSettings['provider']
+  const target = statusTarget(provider, codeUrl, status.api_url)
+  return {
+    provider,
+    apiUrl: target.apiUrl,
+    repository: target.repository.join('/'),
+    context: status.context ?? `build-hook/${project.slug}`,
+    tokenEnv: status.token_env
+  }
+}
+
+function notifySettings (notify: NonNullable<ProjectFile['notify']>[number]): NotifySettings {
+  return {
+    url: notify.url,
+    events: notify.events ?? [...DEFAULTS.notifyEvents],
+    format: notify.format ?? DEFAULTS.notifyFormat,
+    secretEnv: notify.secret_env ?? null
   }
 }
 

@@ -161,3 +161,52 @@ export function parseResource (value: string): ResourceRef | string {
 export function checkBuildArgName (value: string): string | null {
   return ENV_NAME_RE.test(value) ? null : 'must be a build argument name: [A-Za-z_][A-Za-z0-9_]*'
 }
+
+// Characters no URL of the config may hold: the value is used as written (e.g. links are <public_url>/ui/...),
+// so nothing the WHATWG parser would silently drop or rewrite (whitespace, controls, backslashes).
+const URL_UNSAFE_RE = /[\s\p{Cc}\\]/u
+const HTTP_URL_START_RE = /^https?:\/\/[^/]/i
+const CONTROL_RE = /\p{Cc}/u
+const MAX_STATUS_CONTEXT_LENGTH = 255
+
+/** Whether the value is an http(s) URL written as such (scheme://host...). */
+function isHttpUrl (value: string): boolean {
+  if (!HTTP_URL_START_RE.test(value) || URL_UNSAFE_RE.test(value)) return false
+  return URL.canParse(value)
+}
+
+/** user[:password]@ before the host, as written (the parser drops an empty one, so ask the text). */
+function hasCredentials (value: string): boolean {
+  return value.slice(value.indexOf('//') + 2).split(/[/?#]/)[0]!.includes('@')
+}
+
+/** app.public_url: where users reach this service; build links are <public_url>/ui/builds/<id>. */
+export function checkPublicUrl (value: string): string | null {
+  if (!isHttpUrl(value)) return 'must be an http or https URL, e.g. https://build-hook.example.com'
+  if (hasCredentials(value)) return 'must not contain credentials'
+  if (/[?#]/.test(value)) return 'must not contain a query or a #fragment: build links are appended to it'
+  return null
+}
+
+/** [projects.status] api_url: the Git host's API root. */
+export function checkApiUrl (value: string): string | null {
+  if (!isHttpUrl(value)) return 'must be an http or https URL of the API root, e.g. https://git.example.com/api/v1'
+  if (hasCredentials(value)) return 'must not contain credentials: the token is read from token_env'
+  if (/[?#]/.test(value)) return 'must not contain a query or a #fragment'
+  return null
+}
+
+/** [[projects.notify]] url: a path and a query are the receiver's (chat webhooks carry their token there). */
+export function checkNotifyUrl (value: string): string | null {
+  if (!isHttpUrl(value)) return 'must be an http or https URL, e.g. https://hooks.slack.com/services/...'
+  if (hasCredentials(value)) return 'must not contain user:password@ credentials: sign the body with secret_env, or put a token in the path or query'
+  if (value.includes('#')) return 'must not contain a #fragment'
+  return null
+}
+
+/** [projects.status] context: the status's name on the commit. */
+export function checkStatusContext (value: string): string | null {
+  if (CONTROL_RE.test(value)) return 'must not contain control characters'
+  const length = [...value].length
+  return length > MAX_STATUS_CONTEXT_LENGTH ? `must be at most ${MAX_STATUS_CONTEXT_LENGTH} characters` : null
+}

@@ -1,9 +1,12 @@
 import path from 'node:path'
 import { joinPath, type Problem } from './problems.js'
 import * as rules from './rules.js'
+import { NotifyEvents, StatusProviders, type StatusProvider } from './schema.js'
 import { DEFAULTS } from './settings.js'
+import { BITBUCKET_CLOUD_API, PUBLIC_HOSTS, apiPrefix, inferProvider, statusTarget } from './status-target.js'
 
 type Table = Record<string, unknown>
+type Check = (at: string, value: unknown, rule: (v: string) => string | null) => void
 
 // Walks whatever was parsed, checking every value that has the right type; wrong types are the
 // schema's to report, so a half-broken file still gets every problem listed in one pass.
@@ -18,6 +21,7 @@ export function semanticProblems (raw: unknown): Problem[] {
   const root = table(raw)
   const app = table(root.app)
   check('app.registry', app.registry, rules.checkRegistry)
+  check('app.public_url', app.public_url, rules.checkPublicUrl)
   const builder = table(app.builder)
   check('app.builder.name', builder.name, rules.checkBuilderName)
   check('app.builder.endpoint', builder.endpoint, rules.checkEndpoint)
@@ -61,15 +65,79 @@ export function semanticProblems (raw: unknown): Problem[] {
       if (typeof parsed === 'string') problems.push({ path: rat, message: parsed })
       else firstOf(resources, `${parsed.kind}/${parsed.name}`, rat, problems)
     })
+
+    // A status that is not a table is the schema's to report: nothing to derive from it.
+    if (isTable(project.status)) statusProblems(project.status, `${at}.status`, code.url, check, problems)
+    list(project.notify).forEach((notifyEntry, n) => {
+      const nat = joinPath(`${at}.notify`, n)
+      const notify = table(notifyEntry)
+      check(`${nat}.url`, notify.url, rules.checkNotifyUrl)
+      check(`${nat}.secret_env`, notify.secret_env, rules.checkEnvName)
+      const events = new Map<string, string>()
+      list(notify.events).forEach((event, e) => {
+        // An event that is not one is the schema's to report, once.
+        if ((NotifyEvents as readonly unknown[]).includes(event)) firstOf(events, event, joinPath(`${nat}.events`, e), problems)
+      })
+    })
   })
   return problems
+}
+
+function statusProblems (status: Table, at: string, codeUrl: unknown, check: Check, problems: Problem[]): void {
+  check(`${at}.token_env`, status.token_env, rules.checkEnvName)
+  check(`${at}.api_url`, status.api_url, rules.checkApiUrl)
+  check(`${at}.context`, status.context, rules.checkStatusContext)
+  if (status.provider === 'gogs') {
+    problems.push({
+      path: `${at}.provider`,
+      message: 'Gogs has no commit status API: remove [projects.status] from this project (notifications through [[projects.notify]] still work)'
+    })
+    return
+  }
+  // The rest is derived from code.url, which has its own problem when it is not a repository's URL.
+  if (typeof codeUrl !== 'string' || rules.checkGitUrl(codeUrl) !== null) return
+  const url = new URL(codeUrl)
+  let provider: StatusProvider
+  if (status.provider === undefined) {
+    const inferred = inferProvider(url)
+    if (inferred === null) {
+      const hosts = Object.keys(PUBLIC_HOSTS).join(', ').replace(/, ([^,]+)$/, ' or $1')
+      const providers = StatusProviders.map(name => `"${name}"`).join(' | ')
+      problems.push({ path: `${at}.provider`, message: `required: code.url's host ${url.hostname} is not ${hosts}; set provider = ${providers}` })
+      return
+    }
+    provider = inferred
+  } else if ((StatusProviders as readonly unknown[]).includes(status.provider)) {
+    provider = status.provider as StatusProvider
+  } else {
+    return // not a provider: the schema's to report
+  }
+  if (provider === 'bitbucket' && inferProvider(url) !== 'bitbucket' && status.api_url === undefined) {
+    problems.push({
+      path: `${at}.api_url`,
+      message: `required for a bitbucket provider outside bitbucket.org: only Bitbucket Cloud's status API is supported (${BITBUCKET_CLOUD_API})`
+    })
+  }
+  const apiUrl = typeof status.api_url === 'string' && rules.checkApiUrl(status.api_url) === null ? status.api_url : undefined
+  const target = statusTarget(provider, url, apiUrl)
+  if (target.repository.length < 2) {
+    problems.push({ path: at, message: repositoryMessage(provider, url, target.apiUrl) })
+  }
+}
+
+/** What code.url must look like for the status API to name its repository. */
+function repositoryMessage (provider: StatusProvider, url: URL, apiUrl: string): string {
+  const example = provider === 'gitlab'
+    ? [url.origin, ...apiPrefix(apiUrl), 'group', 'project'].join('/')
+    : `${url.origin}/owner/repo`
+  return `code.url must look like ${example} for commit statuses`
 }
 
 function imageProblems (
   image: Table,
   at: string,
   registry: unknown,
-  check: (at: string, value: unknown, rule: (v: string) => string | null) => void,
+  check: Check,
   problems: Problem[]
 ): void {
   const cache = typeof image.cache === 'string' ? image.cache : DEFAULTS.cache
@@ -110,8 +178,12 @@ function firstOf (seen: Map<string, string>, value: unknown, at: string, problem
   return false
 }
 
+function isTable (value: unknown): value is Table {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 function table (value: unknown): Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Table : {}
+  return isTable(value) ? value : {}
 }
 
 function list (value: unknown): unknown[] {

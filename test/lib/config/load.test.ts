@@ -33,6 +33,7 @@ t.test('a minimal config gets every default filled in', async t => {
   t.same(settings, {
     source: SOURCE,
     registry: 'registry.test',
+    publicUrl: null,
     keepBuilds: 100,
     builder: { name: 'build-hook', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 3600, shutdownGraceSeconds: 120 },
     projects: [{
@@ -53,7 +54,9 @@ t.test('a minimal config gets every default filled in', async t => {
       }],
       deployments: null,
       webhookSecretEnv: null,
-      webhookAllowSha1: false
+      webhookAllowSha1: false,
+      status: null,
+      notify: []
     }]
   })
 })
@@ -215,7 +218,7 @@ t.test('values of the wrong type are reported in TOML terms', async t => {
   t.same(problemsOf(edit('tag = "latest"', 'tag = 1')), ['projects[0].image[0].tag: must be a string'])
   t.same(problemsOf(edit('[projects.code]\nurl', 'code = "x"\n[projects.other]\nurl')), [
     'projects[0].code: must be a table',
-    'projects[0].other: unknown key (allowed: name, slug, code, image, deployments, webhook)'
+    'projects[0].other: unknown key (allowed: name, slug, code, image, deployments, webhook, status, notify)'
   ])
   t.same(problemsOf(MINIMAL_CONFIG + '[projects.deployments]\nnamespace = "d"\nresources = "deployment/web"\nwait = "yes"\n'), [
     'projects[0].deployments.resources: must be an array',
