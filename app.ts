@@ -12,6 +12,7 @@ import store from './plugins/store.js'
 import kube, { type KubePluginOptions } from './plugins/kube.js'
 import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
 import builds, { type BuildsPluginOptions } from './plugins/builds.js'
+import reports, { type ReportsPluginOptions } from './plugins/reports.js'
 import metrics from './plugins/metrics.js'
 import health from './routes/health.js'
 import hook from './routes/hook.js'
@@ -35,6 +36,8 @@ export interface AppOptions {
   builds?: BuildsPluginOptions
   /** How often rollouts are looked at (tests shorten it). */
   kube?: KubePluginOptions
+  /** Commit status and notification retry timings (tests shorten them). */
+  reports?: ReportsPluginOptions
   /** Set by buildApp: removes every configured secret from each log line the logger writes. */
   logLineRedactor?: LogLineRedactor
 }
@@ -53,6 +56,7 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(store)
   await fastify.register(kube, options.kube ?? {})
   await fastify.register(buildx, options.buildx ?? {})
+  await fastify.register(reports, options.reports ?? {})
   await fastify.register(builds, options.builds ?? {})
   await fastify.register(metrics)
   await fastify.register(health)

@@ -6,6 +6,7 @@ import { parseBearerTokens } from '../lib/bearer-tokens.js'
 import { Redactor } from '../lib/secrets/redactor.js'
 import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
 import { resolveWebhookSecrets, type WebhookSecret } from '../lib/webhooks/secrets.js'
+import { ReportSecrets } from '../lib/reports/report-secrets.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +20,8 @@ declare module 'fastify' {
     webhookSecrets: ReadonlyMap<string, WebhookSecret>
     /** Each project's Git credential (by slug): its token and the one host it may be sent to. */
     gitCredentials: ReadonlyMap<string, GitCredential | null>
+    /** Each project's commit status token and notification signing secrets. */
+    reportSecrets: ReportSecrets
   }
 }
 
@@ -43,12 +46,15 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   fastify.decorate('webhookSecrets', webhookSecrets)
   const gitCredentials = resolveGitCredentials(settings, options.env)
   fastify.decorate('gitCredentials', gitCredentials)
+  const reportSecrets = new ReportSecrets(settings, options.env)
+  fastify.decorate('reportSecrets', reportSecrets)
   const redactor = new Redactor([
     ...parseBearerTokens(fastify.env.BEARER_TOKENS),
     fastify.env.GIT_TOKEN,
     fastify.env.GITHUB_TOKEN,
     ...[...gitCredentials.values()].map(credential => credential?.token),
-    ...[...webhookSecrets.values()].map(entry => entry.secret)
+    ...[...webhookSecrets.values()].map(entry => entry.secret),
+    ...reportSecrets.values()
   ])
   fastify.decorate('redactor', redactor)
   options.onRedactor?.(redactor)

@@ -14,8 +14,9 @@ export default fp(async function metricsPlugin (fastify) {
     projects: settings.projects.map(project => project.slug),
     repositories: new Map(settings.projects.map(project => [project.slug, project.images.map(image => image.repository)])),
     store,
-    builderReady: () => buildx.builder.ready
+    builderReady: () => buildx.builder.ready,
+    reports: fastify.reports
   })
   fastify.decorate('metrics', metrics)
   fastify.addHook('onClose', async () => metrics.close())
-}, { name: 'metrics', dependencies: ['config', 'store', 'buildx'] })
+}, { name: 'metrics', dependencies: ['config', 'store', 'buildx', 'reports'] })

@@ -86,6 +86,36 @@ export const DeployStateSchema = Type.Object({
   deployedAt: Nullable(Type.String())
 })
 
+export const REPORT_KINDS = ['status', 'notify'] as const
+/**
+ * pending: not sent yet, or being retried; delivered; failed: refused, or given up on; skipped: a newer state of
+ * the same commit replaced it before it could be sent (a commit status shows only the last one anyway).
+ */
+export const REPORT_STATUSES = ['pending', 'delivered', 'failed', 'skipped'] as const
+
+/** A commit status or notification about the build: the last one sent (or to send) to each target. */
+export const ReportSchema = Type.Object({
+  kind: Type.Enum([...REPORT_KINDS]),
+  /** Where it goes: the host and status name (`github build-hook/web`), or the notify host and format. */
+  target: Type.String(),
+  /** The build status reported. */
+  event: BuildStatusSchema,
+  /** The commit a status is on (null for a notification). */
+  commit: Nullable(Type.String()),
+  /** The host's state for a commit status (e.g. success, failed, SUCCESSFUL); null for a notification. */
+  state: Nullable(Type.String()),
+  status: Type.Enum([...REPORT_STATUSES]),
+  attempts: Type.Integer(),
+  /** The HTTP status of the last answer; null before the first, or when the last attempt got none. */
+  responseStatus: Nullable(Type.Integer()),
+  /** Why the last attempt did not deliver it. */
+  error: Nullable(Type.String()),
+  /** When it was last tried. */
+  attemptedAt: Nullable(Type.String()),
+  /** When it is tried next, while pending. */
+  nextAttemptAt: Nullable(Type.String())
+})
+
 export const BuildRecordSchema = Type.Object({
   id: Type.Integer(),
   project: Type.String(),
@@ -106,7 +136,9 @@ export const BuildRecordSchema = Type.Object({
   /** A rollback (trigger.source = rollback): the build whose images and digests it deploys again. */
   rollbackOf: Nullable(Type.Integer()),
   /** Set when the build was queued again because BuildKit was unreachable or lost: why, and after which attempt. */
-  retry: Nullable(RetrySchema)
+  retry: Nullable(RetrySchema),
+  /** Its commit statuses and notifications ([projects.status], [[projects.notify]]): the last of each target. */
+  reports: Type.Array(ReportSchema)
 })
 
 /**
@@ -140,6 +172,9 @@ export type DeployState = Static<typeof DeployStateSchema>
 export type { DeployStrategy }
 export type Deployed = Static<typeof DeployedSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>
+export type Report = Static<typeof ReportSchema>
+export type ReportKind = typeof REPORT_KINDS[number]
+export type ReportStatus = typeof REPORT_STATUSES[number]
 
 /** The commit a build builds: the one it started with, else (still queued) the one it was triggered for. */
 export function builtCommit (build: Pick<BuildRecord, 'commit' | 'trigger'>): string {

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { DELIVERY_SOURCES, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
+import { DELIVERY_SOURCES, REPORT_KINDS, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
 import { DeployStrategies } from '../config/schema.js'
+import type { EventEmitter } from 'node:events'
+import { SEND_OUTCOMES, type SentEvent } from '../reports/report-sender.js'
 import type { BuildStore, FinalEvent } from '../store/build-store.js'
 
 export const DELIVERY_OUTCOMES = ['accepted', 'duplicate', 'ignored', 'pong', 'unauthorized', 'invalid', 'error'] as const
@@ -20,6 +22,8 @@ export interface BuildMetricsOptions {
   repositories: ReadonlyMap<string, readonly string[]>
   store: BuildStore
   builderReady: () => boolean
+  /** Commit statuses and notifications: each attempt's outcome. */
+  reports: EventEmitter<{ sent: [SentEvent] }>
 }
 
 /**
@@ -38,7 +42,12 @@ export class BuildMetrics {
   readonly #deliveries: Counter<'source' | 'outcome'>
   readonly #deploys: Counter<'project' | 'strategy' | 'outcome'>
   readonly #rollbacks: Counter<'project' | 'status'>
+  readonly #reports: Counter<'project' | 'kind' | 'outcome'>
+  readonly #sender: EventEmitter<{ sent: [SentEvent] }>
   readonly #onFinal = (event: FinalEvent): void => this.#finished(event)
+  readonly #onSent = (event: SentEvent): void => {
+    if (this.#projects.has(event.project)) this.#reports.inc({ project: event.project, kind: event.kind, outcome: event.outcome })
+  }
 
   constructor (options: BuildMetricsOptions) {
     const registers = [this.registry]
@@ -52,6 +61,19 @@ export class BuildMetrics {
     this.#imageDuration = new Histogram({ name: 'build_hook_image_build_duration_seconds', help: 'Time one image took to build and push.', labelNames: ['project', 'repository', 'status'], buckets: DURATION_BUCKETS, registers })
     this.#deploys = new Counter({ name: 'build_hook_deploys_total', help: 'Deploy steps of finished builds, by project, strategy and outcome (succeeded, failed, or skipped: a newer build had deployed).', labelNames: ['project', 'strategy', 'outcome'], registers })
     this.#rollbacks = new Counter({ name: 'build_hook_rollbacks_total', help: 'Rollbacks that ran or were cancelled, by project and final status.', labelNames: ['project', 'status'], registers })
+    this.#reports = new Counter({ name: 'build_hook_reports_total', help: 'Attempts to send a commit status (kind status) or notification (kind notify), by outcome: delivered, retried (will be sent again) or failed (given up).', labelNames: ['project', 'kind', 'outcome'], registers })
+    new Gauge({ // eslint-disable-line no-new
+      name: 'build_hook_reports_pending',
+      help: 'Commit statuses and notifications waiting to be sent (or retried), by project and kind.',
+      labelNames: ['project', 'kind'],
+      registers,
+      collect () {
+        const pending = store.reports.pending()
+        for (const project of projects) {
+          for (const kind of REPORT_KINDS) this.set({ project, kind }, pending.find(row => row.project === project && row.kind === kind)?.n ?? 0)
+        }
+      }
+    })
     this.#deliveries = new Counter({ name: 'build_hook_webhook_deliveries_total', help: 'Requests to POST /<slug>, by sender and outcome.', labelNames: ['source', 'outcome'], registers })
     const perProject = (status: BuildStatus) => function (this: Gauge<'project'>) {
       const counts = store.countByProject(status)
@@ -65,9 +87,12 @@ export class BuildMetrics {
       for (const status of FINAL) this.#builds.inc({ project, status }, 0)
       for (const status of ROLLBACK_FINAL) this.#rollbacks.inc({ project, status }, 0)
       for (const strategy of DeployStrategies) for (const outcome of DEPLOY_OUTCOMES) this.#deploys.inc({ project, strategy, outcome }, 0)
+      for (const kind of REPORT_KINDS) for (const outcome of SEND_OUTCOMES) this.#reports.inc({ project, kind, outcome }, 0)
     }
     for (const source of DELIVERY_SOURCES) for (const outcome of DELIVERY_OUTCOMES) this.#deliveries.inc({ source, outcome }, 0)
     store.on('final', this.#onFinal)
+    this.#sender = options.reports
+    this.#sender.on('sent', this.#onSent)
   }
 
   delivery (source: Source, outcome: DeliveryOutcome): void {
@@ -80,6 +105,7 @@ export class BuildMetrics {
 
   close (): void {
     this.#store.off('final', this.#onFinal)
+    this.#sender.off('sent', this.#onSent)
     this.registry.clear()
   }
 

@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import type { BuildRecord, BuildStatus, Deployed, DeployState, DeployStrategy, FailureReason, ImageResult, Retry, Trigger } from '../builds/record.js'
+import { FINAL_STATUSES, type BuildRecord, type BuildStatus, type Deployed, type DeployState, type DeployStrategy, type FailureReason, type ImageResult, type Retry, type Trigger } from '../builds/record.js'
 import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
+import { ReportStore, type NewReport } from './report-store.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
 
@@ -84,11 +85,19 @@ export interface Recovery {
   superseded: number[]
 }
 
-/** A build reached a final status (succeeded, failed, cancelled or superseded). */
+/** A build changed status (`change`), or reached a final one (`final`: succeeded, failed, cancelled or superseded). */
 export interface FinalEvent {
   id: number
   project: string
   status: BuildStatus
+}
+export type ChangeEvent = FinalEvent
+
+/** Decides the commit statuses and notifications of a build's new status, written in the same transaction. */
+export interface ReportPlanner {
+  /** Whether a project's builds report anything: its builds are read only then. */
+  reports: (project: string) => boolean
+  plan: (build: BuildRecord) => readonly NewReport[]
 }
 
 export interface ListQuery {
@@ -115,12 +124,16 @@ export type DeployPatch = Pick<DeployState, 'status' | 'error'> & Partial<Pick<D
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
  * caller was told is recorded survives a crash right after.
  */
-export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
+export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [ChangeEvent] }> {
   readonly db: Db
   readonly file: string
   readonly #statements = new Map<string, Statement>()
   /** What each project's workloads were set to run, build after build. */
   readonly deploys: DeployHistory
+  /** Commit statuses and notifications until they are sent. */
+  readonly reports: ReportStore
+  /** Set once by the reports plugin, before any build changes: which reports each change sends. */
+  reportPlanner: ReportPlanner | null = null
 
   constructor (dataDir: string) {
     super()
@@ -139,6 +152,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     this.db.pragma('busy_timeout = 5000')
     migrate(this.db)
     this.deploys = new DeployHistory(this.db)
+    this.reports = new ReportStore(this.db)
   }
 
   /** A prepared statement, compiled once per store (preparing costs more than running one). */
@@ -166,7 +180,10 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
    */
   recordAll (builds: readonly NewBuild[], now = new Date()): Recorded[] {
     const all = this.db.transaction(() => builds.map(build => this.#record(build, now)))()
-    for (const [i, recorded] of all.entries()) for (const id of recorded.superseded) this.#final(id, builds[i]!.project, 'superseded')
+    this.#announce(all.flatMap(recorded => recorded.duplicate
+      ? []
+      : [{ id: recorded.build.id, project: recorded.build.project, status: 'queued' as const },
+          ...recorded.superseded.map(id => ({ id, project: recorded.build.project, status: 'superseded' as const }))]))
     return all
   }
 
@@ -195,12 +212,28 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
         UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE project = ? AND status = 'queued' AND id < ? RETURNING id
       `).all(created.id, now.toISOString(), build.project, created.id) as Array<{ id: number }>).map(row => row.id)
       this.#rememberDelivery(build, created.id, now)
+      this.#report(created, now)
+      for (const id of superseded) this.#changed(id, build.project, now)
       return { build: created, duplicate: false, superseded }
     }
   }
 
-  #final (id: number, project: string, status: BuildStatus): void {
-    this.emit('final', { id, project, status })
+  /** In the transaction of a change: the reports its new status sends, if the project has any. */
+  #changed (id: number, project: string, now: Date): void {
+    if (this.reportPlanner?.reports(project) === true) this.#report(this.get(id)!, now)
+  }
+
+  #report (build: BuildRecord, now: Date): void {
+    if (this.reportPlanner?.reports(build.project) !== true) return
+    this.reports.enqueue(build.id, this.reportPlanner.plan(build), now)
+  }
+
+  /** After the transaction committed: every change, and the final statuses among them. */
+  #announce (events: readonly ChangeEvent[]): void {
+    for (const event of events) {
+      this.emit('change', event)
+      if (FINAL_STATUSES.has(event.status)) this.emit('final', event)
+    }
   }
 
   #rememberDelivery (build: NewBuild, id: number, now: Date): void {
@@ -239,7 +272,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       attempt,
       supersededBy: null,
       rollbackOf: build.rollbackOf ?? null,
-      retry: null
+      retry: null,
+      reports: []
     }
   }
 
@@ -247,7 +281,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
     const row = this.#sql('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined
     if (row === undefined) return null
     const images = this.#sql('SELECT * FROM build_images WHERE build_id = ? ORDER BY position').all(id) as ImageRow[]
-    return toRecord(row, images)
+    return { ...toRecord(row, images), reports: this.reports.forBuild(id) }
   }
 
   /** The oldest queued build (or rollback) of a project not in `busy`. */
@@ -264,16 +298,21 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
    * when the build is not queued any more (cancelled or superseded meanwhile).
    */
   start (id: number, now = new Date(), built?: StartCommit): boolean {
-    return this.db.transaction(() => {
-      const started = this.#sql(`
-        UPDATE builds SET status = 'running', started_at = ?, built_commit = coalesce(?, commit_sha), commit_reason = ? WHERE id = ? AND status = 'queued' RETURNING id
-      `).get(now.toISOString(), built?.commit ?? null, built?.reason ?? null, id) !== undefined
-      if (started && built !== undefined) {
+    const project = this.db.transaction(() => {
+      const row = this.#sql(`
+        UPDATE builds SET status = 'running', started_at = ?, built_commit = coalesce(?, commit_sha), commit_reason = ? WHERE id = ? AND status = 'queued' RETURNING project
+      `).get(now.toISOString(), built?.commit ?? null, built?.reason ?? null, id) as { project: string } | undefined
+      if (row === undefined) return null
+      if (built !== undefined) {
         const tags = this.#sql('UPDATE build_images SET tags = ? WHERE build_id = ? AND position = ?')
         built.tags.forEach((entry, position) => tags.run(JSON.stringify(entry), id, position))
       }
-      return started
+      this.#changed(id, row.project, now)
+      return row.project
     })()
+    if (project === null) return false
+    this.#announce([{ id, project, status: 'running' }])
+    return true
   }
 
   updateImage (id: number, position: number, patch: ImagePatch): void {
@@ -327,20 +366,24 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
       if (row === undefined) return null
       this.#sql(`UPDATE build_images SET status = 'pending', digest = ${KEEP_ROLLBACK_DIGEST}, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id = ?`).run(id)
       const newer = this.#sql(`SELECT max(id) AS id FROM builds WHERE project = ? AND status = 'queued' AND id > ?`).get(row.project, id) as { id: number | null }
-      if (newer.id === null) return { project: row.project, outcome: 'queued' }
-      this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`).run(newer.id, at, id)
-      return { project: row.project, outcome: 'superseded' }
+      if (newer.id !== null) this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`).run(newer.id, at, id)
+      this.#changed(id, row.project, now)
+      return { project: row.project, outcome: newer.id === null ? 'queued' as const : 'superseded' as const }
     })()
     if (result === null) return null
-    if (result.outcome === 'superseded') this.#final(id, result.project, 'superseded')
+    this.#announce([{ id, project: result.project, status: result.outcome }])
     return result.outcome
   }
 
   /** queued → cancelled; false when the build was not queued (any more). */
   cancelQueued (id: number, error: string, now = new Date()): boolean {
-    const row = this.#sql(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
-      .get(error, now.toISOString(), id) as { project: string } | undefined
-    if (row !== undefined) this.#final(id, row.project, 'cancelled')
+    const row = this.db.transaction(() => {
+      const row = this.#sql(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
+        .get(error, now.toISOString(), id) as { project: string } | undefined
+      if (row !== undefined) this.#changed(id, row.project, now)
+      return row
+    })()
+    if (row !== undefined) this.#announce([{ id, project: row.project, status: 'cancelled' }])
     return row !== undefined
   }
 
@@ -349,36 +392,42 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
    * once they had `maxAttempts`; then each project keeps only its newest queued build.
    */
   recover (maxAttempts: number, now = new Date()): Recovery {
-    const recovery = this.db.transaction((): Recovery => {
+    const recovery = this.db.transaction((): { changes: ChangeEvent[], recovery: Recovery } => {
       const at = now.toISOString()
       const failed = (this.#sql(`
         UPDATE builds SET status = 'failed', finished_at = @at,
           error = 'the service stopped during attempt ' || attempt || ', and a build is tried at most ' || CAST(@max AS INTEGER) || ' times: not retried again'
-        WHERE status = 'running' AND attempt >= @max RETURNING id
-      `).all({ at, max: maxAttempts }) as Array<{ id: number }>).map(row => row.id)
+        WHERE status = 'running' AND attempt >= @max RETURNING id, project
+      `).all({ at, max: maxAttempts }) as Array<{ id: number, project: string }>)
       // Their images end with them: the one that was building failed with the service, the others never ran.
       this.#sql(`
         UPDATE build_images SET
           error = CASE status WHEN 'running' THEN 'the service stopped while this image was building' ELSE error END,
           status = CASE status WHEN 'running' THEN 'failed' ELSE 'cancelled' END
         WHERE build_id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'running')
-      `).run(JSON.stringify(failed))
+      `).run(JSON.stringify(failed.map(row => row.id)))
       const requeued = (this.#sql(`
-        UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id
-      `).all() as Array<{ id: number }>).map(row => row.id)
+        UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id, project
+      `).all() as Array<{ id: number, project: string }>)
       this.#sql(`UPDATE build_images SET status = 'pending', digest = ${KEEP_ROLLBACK_DIGEST}, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
-        .run(JSON.stringify(requeued))
+        .run(JSON.stringify(requeued.map(row => row.id)))
       const superseded = (this.#sql(`
         UPDATE builds AS old SET status = 'superseded', finished_at = ?,
           superseded_by = (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
         WHERE old.status = 'queued' AND old.id < (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
-        RETURNING id
-      `).all(at) as Array<{ id: number }>).map(row => row.id)
-      return { requeued: requeued.filter(id => !superseded.includes(id)), failed, superseded }
+        RETURNING id, project
+      `).all(at) as Array<{ id: number, project: string }>)
+      const stillQueued = requeued.filter(row => !superseded.some(other => other.id === row.id))
+      const changes: ChangeEvent[] = [
+        ...failed.map(row => ({ ...row, status: 'failed' as const })),
+        ...stillQueued.map(row => ({ ...row, status: 'queued' as const })),
+        ...superseded.map(row => ({ ...row, status: 'superseded' as const }))
+      ]
+      for (const change of changes) this.#changed(change.id, change.project, now)
+      return { changes, recovery: { requeued: stillQueued.map(row => row.id), failed: failed.map(row => row.id), superseded: superseded.map(row => row.id) } }
     })()
-    for (const id of recovery.failed) this.#final(id, this.get(id)!.project, 'failed')
-    for (const id of recovery.superseded) this.#final(id, this.get(id)!.project, 'superseded')
-    return recovery
+    this.#announce(recovery.changes)
+    return recovery.recovery
   }
 
   /** Deletes the project's finished builds beyond the newest `keep`; returns their ids (for their logs). */
@@ -407,10 +456,11 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent] }> {
         .get(status, error, now.toISOString(), id) as { project: string } | undefined
       if (row === undefined) return null
       this.#sql(`UPDATE build_images SET status = ? WHERE build_id = ? AND status IN ('pending', 'running')`).run(imageStatus, id)
+      this.#changed(id, row.project, now)
       return row.project
     })()
     if (project === null) return false
-    this.#final(id, project, status)
+    this.#announce([{ id, project, status }])
     return true
   }
 
@@ -456,7 +506,7 @@ function migrate (db: Db): void {
   }
 }
 
-function toRecord (row: BuildRow, images: ImageRow[]): BuildRecord {
+function toRecord (row: BuildRow, images: ImageRow[]): Omit<BuildRecord, 'reports'> {
   return {
     id: row.id,
     project: row.project,

@@ -105,6 +105,34 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     ALTER TABLE builds ADD COLUMN deploy_strategy TEXT;
     ALTER TABLE builds ADD COLUMN deploy_reason TEXT;
     ALTER TABLE builds ADD COLUMN deployed_at TEXT;
+  `),
+  // 8: commit statuses and notifications waiting to be sent, or sent (the outbox): written in the transaction
+  // that changed the build, so that a crash right after a change never loses its report. `stream`: reports
+  // of one stream are sent one at a time, in order (one commit's status on one host; one notify target's
+  // events of one build).
+  db => db.exec(`
+    CREATE TABLE reports (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      build_id INTEGER NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+      target TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      label TEXT NOT NULL,
+      stream TEXT NOT NULL,
+      event TEXT NOT NULL,
+      commit_sha TEXT,
+      state TEXT,
+      request TEXT,
+      delivery TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      next_at TEXT NOT NULL,
+      last_at TEXT,
+      response_status INTEGER,
+      error TEXT
+    );
+    CREATE INDEX reports_by_build ON reports (build_id);
+    CREATE INDEX reports_pending ON reports (stream, id) WHERE status = 'pending';
   `)
 ]
 

@@ -21,7 +21,7 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.same(created, {
     id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, commit: null, commitReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
-    deploy: { ...NEW.deploy, error: null, strategy: null, reason: null, deployedAt: null }, error: null, attempt: 1, supersededBy: null, rollbackOf: null, retry: null
+    deploy: { ...NEW.deploy, error: null, strategy: null, reason: null, deployedAt: null }, error: null, attempt: 1, supersededBy: null, rollbackOf: null, retry: null, reports: []
   })
   t.same(store.nextQueued([]), created)
   t.equal(store.nextQueued(['demo']), null, 'a busy project is skipped')

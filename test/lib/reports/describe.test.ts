@@ -1,0 +1,80 @@
+import t from 'tap'
+import type { BuildRecord, ImageResult } from '../../../lib/builds/record.js'
+import { MAX_DESCRIPTION, notBuilt, summarise } from '../../../lib/reports/describe.js'
+
+const DIGEST = `sha256:${'1a2b3c4d5e6f'.repeat(5)}abcd`
+const REPOSITORIES = new Map([['registry.test/app/web', 'app/web'], ['registry.test/app/api', 'app/api']])
+
+function image (name: string, patch: Partial<ImageResult> = {}): ImageResult {
+  return { image: `registry.test/app/${name}`, tags: ['latest'], status: 'pending', digest: null, durationMs: null, error: null, reason: null, ...patch }
+}
+
+function build (patch: Partial<BuildRecord> = {}): BuildRecord {
+  return {
+    id: 7,
+    project: 'app',
+    status: 'queued',
+    trigger: { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null },
+    commit: null,
+    commitReason: null,
+    createdAt: '2026-11-26T10:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    images: [image('web'), image('api')],
+    deploy: { status: 'pending', namespace: 'app', resources: ['deployment/web'], error: null, strategy: null, reason: null, deployedAt: null },
+    error: null,
+    attempt: 1,
+    supersededBy: null,
+    rollbackOf: null,
+    retry: null,
+    reports: [],
+    ...patch
+  }
+}
+
+const pushed = [image('web', { status: 'succeeded', digest: DIGEST }), image('api', { status: 'succeeded', digest: DIGEST })]
+
+t.test('a queued build is pending; queued again after BuildKit went away, it says why', async t => {
+  t.same(summarise(build(), REPOSITORIES), { state: 'pending', description: 'Queued as build #7' })
+  t.same(summarise(build({ attempt: 2, retry: { attempt: 1, reason: 'builder-connection-lost', error: 'the connection to BuildKit was lost\nmore', at: 'x' } }), REPOSITORIES),
+    { state: 'pending', description: 'Queued again for attempt 2: the connection to BuildKit was lost' })
+})
+
+t.test('a running build names its images; a running rollback the build it goes back to', async t => {
+  t.same(summarise(build({ status: 'running' }), REPOSITORIES), { state: 'running', description: 'Building app/web, app/api (build #7)' })
+  t.same(summarise(build({ status: 'running', rollbackOf: 3 }), REPOSITORIES), { state: 'running', description: 'Rolling back to build #3 (build #7)' })
+  t.same(summarise(build({ status: 'running', images: [{ ...image('web'), image: 'other.test/x' }] }), REPOSITORIES).description, 'Building other.test/x (build #7)', 'an image not in the config by its full name')
+})
+
+t.test('a succeeded build says what it deployed where, or what it pushed and why it did not deploy', async t => {
+  t.same(summarise(build({ status: 'succeeded', images: pushed, deploy: { ...build().deploy, status: 'succeeded' } }), REPOSITORIES),
+    { state: 'success', description: 'Deployed app/web@sha256:1a2b3c4d5e6f…, app/api@sha256:1a2b3c4d5e6f… to app' })
+  t.same(summarise(build({ status: 'succeeded', images: pushed, deploy: { ...build().deploy, status: 'skipped', reason: 'build #9 deployed a newer commit\nx' } }), REPOSITORIES),
+    { state: 'success', description: 'Pushed app/web@sha256:1a2b3c4d5e6f…, app/api@sha256:1a2b3c4d5e6f…; not deployed: build #9 deployed a newer commit' })
+  t.same(summarise(build({ status: 'succeeded', images: [pushed[0]!, image('api', { status: 'succeeded' })], deploy: { ...build().deploy, status: 'skipped', namespace: null } }), REPOSITORIES),
+    { state: 'success', description: 'Pushed app/web@sha256:1a2b3c4d5e6f…, app/api' })
+})
+
+t.test('a failed build is a failure when the commit\'s build or deploy failed, an error when something else did', async t => {
+  const failedImage = (reason: ImageResult['reason']): BuildRecord => build({ status: 'failed', error: 'app/web: it failed\nsecond line', images: [image('web', { status: 'failed', reason }), image('api', { status: 'cancelled', reason: 'cancelled' })] })
+  t.same(summarise(failedImage('step-failed'), REPOSITORIES), { state: 'failure', description: 'app/web: it failed' })
+  t.same(summarise(failedImage('dockerfile-not-found'), REPOSITORIES).state, 'failure')
+  t.same(summarise(failedImage('builder-unreachable'), REPOSITORIES).state, 'error')
+  t.same(summarise(failedImage('push-denied'), REPOSITORIES).state, 'error')
+  t.same(summarise(failedImage(null), REPOSITORIES).state, 'error', 'the service stopped during it')
+  t.same(summarise(build({ status: 'failed', error: 'deployment/web: rollout failed', images: pushed, deploy: { ...build().deploy, status: 'failed' } }), REPOSITORIES).state, 'failure')
+  t.same(summarise(build({ status: 'failed', error: "project 'app' is no longer in the configuration" }), REPOSITORIES).state, 'error')
+})
+
+t.test('cancelled and superseded builds end as cancelled, so that no commit stays pending', async t => {
+  t.same(summarise(build({ status: 'cancelled', error: 'cancelled through the API' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled: cancelled through the API' })
+  t.same(summarise(build({ status: 'cancelled' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled' })
+  t.same(summarise(build({ status: 'superseded', supersededBy: 9 }), REPOSITORIES), { state: 'cancelled', description: 'Not built: superseded by build #9 of a newer push' })
+  t.same(notBuilt(build({ status: 'running', commit: 'b'.repeat(40) })), { state: 'cancelled', description: 'Not built: the branch had moved on to bbbbbbbbbbbb, which build #7 builds' })
+})
+
+t.test('a description is cut to 140 characters, the shortest limit of the hosts', async t => {
+  const { description } = summarise(build({ status: 'failed', error: 'x'.repeat(300) }), REPOSITORIES)
+  t.equal(description.length, MAX_DESCRIPTION)
+  t.equal(description, `${'x'.repeat(139)}…`)
+})
