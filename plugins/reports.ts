@@ -42,8 +42,11 @@ export default fp<ReportsPluginOptions>(async function reportsPlugin (fastify, o
   fastify.decorate('reports', sender)
   const onChange = (event: ChangeEvent): void => { if (planner.reports(event.project)) sender.poke() }
   store.on('change', onChange)
-  // What a previous process left unsent.
-  fastify.addHook('onReady', async () => sender.poke())
+  // What a previous process left unsent goes at once: a restart is when a fixed token or config takes effect.
+  fastify.addHook('onReady', async () => {
+    store.reports.dueNow()
+    sender.poke()
+  })
   fastify.addHook('onClose', async () => {
     store.off('change', onChange)
     await sender.stop(options.closeGraceMs ?? 3_000)
@@ -53,8 +56,10 @@ export default fp<ReportsPluginOptions>(async function reportsPlugin (fastify, o
 function sendTarget (project: ProjectSettings | undefined, target: string, secret: (target: string) => string | undefined): SendTarget | undefined {
   if (project === undefined) return undefined
   if (target === STATUS_TARGET) {
-    return project.status === null ? undefined : { kind: 'status', host: statusHost(project.status.provider), token: secret(target)! }
+    const status = project.status
+    if (status === null) return undefined
+    return { kind: 'status', host: statusHost(status.provider), token: secret(target)!, sendsTo: url => url.startsWith(`${status.apiUrl}/`) }
   }
-  const index = Number(target.slice('notify:'.length))
-  return index < project.notify.length ? { kind: 'notify', secret: secret(target) ?? null } : undefined
+  const entry = project.notify[Number(target.slice('notify:'.length))]
+  return entry === undefined ? undefined : { kind: 'notify', secret: secret(target) ?? null, sendsTo: url => url === entry.url }
 }

@@ -3,9 +3,9 @@ import type { CommitState, StatusHost } from './types.js'
 
 const STATES: Readonly<Record<CommitState, string>> = { pending: 'pending', running: 'running', success: 'success', failure: 'failed', error: 'failed', cancelled: 'canceled' }
 
-// GitLab's state machine refuses to enter the state a status already has; only these two mean "already shown"
-// (":enqueue from :running" is a refusal to go back from running to pending, which the commit does not show).
-const ALREADY_SET = /Cannot transition status via :(?:enqueue from :pending|run from :running)\b/
+// GitLab's state machine refuses to enter the state a status already has, and to go back from running to
+// pending (a build queued again after BuildKit went away): either way the commit shows the build in progress.
+const ALREADY_SET = /Cannot transition status via :(?:enqueue from :(?:pending|running)|run from :running)\b/
 
 /** GitLab "Set the pipeline status of a commit": POST /projects/{url-encoded path}/statuses/{sha}. */
 export const gitlab: StatusHost = {

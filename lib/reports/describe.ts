@@ -38,7 +38,7 @@ export function summarise (build: BuildRecord, repositories: ReadonlyMap<string,
     case 'failed':
       return summary(failureState(build), firstLine(build.error!))
     case 'cancelled':
-      return summary('cancelled', build.error === null ? 'Cancelled' : `Cancelled: ${firstLine(build.error)}`)
+      return summary('cancelled', cancelled(build.error))
     case 'superseded':
       return summary('cancelled', `Not built: superseded by build #${build.supersededBy!} of a newer push`)
   }
@@ -57,15 +57,27 @@ function succeeded (build: BuildRecord, name: (image: string) => string): string
   return `Pushed ${images}`
 }
 
-/** failure: the commit's build or deploy failed; error: something else kept the service from doing its job. */
+// Most cancellations already say so ("cancelled through the API"): no "Cancelled: cancelled ...".
+function cancelled (error: string | null): string {
+  if (error === null) return 'Cancelled'
+  const line = firstLine(error)
+  return /^cancelled\b/i.test(line) ? `C${line.slice(1)}` : `Cancelled: ${line}`
+}
+
+/**
+ * failure: the commit's build or deploy failed (or ran past the timeout); error: something else kept the
+ * service from doing its job.
+ */
 function failureState (build: BuildRecord): CommitState {
-  const failed = build.images.find(image => image.status === 'failed')
-  if (failed !== undefined) return failed.reason === null || NOT_THE_COMMITS.has(failed.reason) ? 'error' : 'failure'
+  const cause = build.images.find(image => image.status === 'failed' || image.reason === 'timed-out')
+  if (cause !== undefined) return cause.reason === null || NOT_THE_COMMITS.has(cause.reason) ? 'error' : 'failure'
   return build.deploy.status === 'failed' ? 'failure' : 'error'
 }
 
 function summary (state: CommitState, description: string): BuildSummary {
-  return { state, description: description.length > MAX_DESCRIPTION ? `${description.slice(0, MAX_DESCRIPTION - 1)}…` : description }
+  if (description.length <= MAX_DESCRIPTION) return { state, description }
+  // Never half a surrogate pair (an emoji cut in two is not valid text for the hosts).
+  return { state, description: `${description.slice(0, MAX_DESCRIPTION - 1).replace(/[\uD800-\uDBFF]$/, '')}…` }
 }
 
 function shortDigest (digest: string): string {

@@ -9,10 +9,14 @@ import type { DueReport, ReportStore } from '../store/report-store.js'
 import { HttpClient, type HttpAnswer } from './http-client.js'
 import { backoffMs, DEFAULT_RETRY_POLICY, judge, type RetryPolicy, type Verdict } from './retry-policy.js'
 
-/** Where a report goes now: a commit status with its host and token, or a notification with its signing secret. */
-export type SendTarget =
+/**
+ * Where a report goes now: a commit status with its host and token, or a notification with its signing secret;
+ * `sendsTo` says whether a report made earlier still goes where the config now says (else its token or
+ * secret would follow a URL the config no longer has).
+ */
+export type SendTarget = { sendsTo: (url: string) => boolean } & (
   | { kind: 'status', host: StatusHost, token: string }
-  | { kind: 'notify', secret: string | null }
+  | { kind: 'notify', secret: string | null })
 
 export const SEND_OUTCOMES = ['delivered', 'retried', 'failed'] as const
 export type SendOutcome = typeof SEND_OUTCOMES[number]
@@ -99,8 +103,9 @@ export class ReportSender extends EventEmitter<{ sent: [SentEvent] }> {
   async #send (report: DueReport): Promise<void> {
     const { store, redactor, log } = this.#options
     const target = this.#options.target(report.project, report.target)
-    if (target === undefined) {
-      store.failed(report.id, { responseStatus: null, error: `${report.label} is no longer in the configuration` })
+    if (target === undefined || !target.sendsTo(report.request.url)) {
+      const error = target === undefined ? `${report.label} is no longer in the configuration` : `${report.label} was configured with another URL since this was made: not sent`
+      store.failed(report.id, { responseStatus: null, error })
       this.#sent(report, 'failed')
       return
     }

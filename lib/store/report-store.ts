@@ -87,10 +87,13 @@ const HEADS = `
 export class ReportStore {
   readonly #insert: Statement
   readonly #replace: Statement
+  readonly #waiting: Statement
+  readonly #dueNow: Statement
   readonly #due: Statement
   readonly #nextDue: Statement
   readonly #end: Statement
   readonly #retry: Statement
+  readonly #delayStream: Statement
   readonly #forBuild: Statement
   readonly #pending: Statement
 
@@ -98,9 +101,11 @@ export class ReportStore {
   constructor (db: Database) {
     this.#insert = db.prepare(`
       INSERT INTO reports (build_id, target, kind, label, stream, event, commit_sha, state, request, delivery, status, created_at, next_at)
-      VALUES (@buildId, @target, @kind, @label, @stream, @event, @commit, @state, @request, @delivery, 'pending', @now, @now)
+      VALUES (@buildId, @target, @kind, @label, @stream, @event, @commit, @state, @request, @delivery, 'pending', @now, @nextAt)
     `)
+    this.#waiting = db.prepare(`SELECT max(next_at) AS at FROM reports WHERE stream = ? AND status = 'pending'`)
     this.#replace = db.prepare(`UPDATE reports SET status = 'skipped', request = NULL WHERE stream = ? AND status = 'pending'`)
+    this.#dueNow = db.prepare(`UPDATE reports SET next_at = ? WHERE status = 'pending' AND next_at > ?`)
     this.#due = db.prepare(`SELECT r.*, b.project ${HEADS} AND r.next_at <= @now ORDER BY r.next_at, r.id LIMIT @limit`)
     this.#nextDue = db.prepare(`SELECT min(r.next_at) AS at ${HEADS}`)
     this.#end = db.prepare(`
@@ -111,6 +116,10 @@ export class ReportStore {
       UPDATE reports SET attempts = attempts + 1, last_at = @now, next_at = @nextAt, response_status = @responseStatus, error = @error
       WHERE id = @id AND status = 'pending'
     `)
+    // A stream waits for its retry: a newer report that replaced the one retried goes no earlier (Retry-After).
+    this.#delayStream = db.prepare(`
+      UPDATE reports SET next_at = @nextAt WHERE stream = (SELECT stream FROM reports WHERE id = @id) AND status = 'pending' AND id > @id AND next_at < @nextAt
+    `)
     this.#forBuild = db.prepare(`
       SELECT * FROM reports WHERE id IN (SELECT max(id) FROM reports WHERE build_id = ? GROUP BY target, commit_sha) ORDER BY id
     `)
@@ -120,7 +129,12 @@ export class ReportStore {
   /** Adds a build's reports; call it in the transaction that changed the build. */
   enqueue (buildId: number, reports: readonly NewReport[], now: Date): void {
     for (const report of reports) {
-      if (report.replaces) this.#replace.run(report.stream)
+      // What it replaces may be waiting for a retry (a Retry-After): the stream still waits that long.
+      let waiting: string | null = null
+      if (report.replaces) {
+        waiting = (this.#waiting.get(report.stream) as { at: string | null }).at
+        this.#replace.run(report.stream)
+      }
       this.#insert.run({
         buildId,
         target: report.target,
@@ -132,7 +146,8 @@ export class ReportStore {
         state: report.state,
         request: JSON.stringify(report.request),
         delivery: randomUUID(),
-        now: now.toISOString()
+        now: now.toISOString(),
+        nextAt: waiting !== null && waiting > now.toISOString() ? waiting : now.toISOString()
       })
     }
   }
@@ -156,6 +171,11 @@ export class ReportStore {
     }))
   }
 
+  /** Makes every report waiting for a retry due now: after a start, what a previous process had not sent goes at once. */
+  dueNow (now = new Date()): void {
+    this.#dueNow.run(now.toISOString(), now.toISOString())
+  }
+
   /** When the next report of a stream not in `busy` is due; null when none is waiting. */
   nextDueAt (busy: readonly string[]): Date | null {
     const row = this.#nextDue.get({ busy: JSON.stringify(busy) }) as { at: string | null }
@@ -171,9 +191,10 @@ export class ReportStore {
     this.#end.run({ id, status: 'failed', now: now.toISOString(), ...attempt })
   }
 
-  /** Tried again at `nextAt` (unless a newer state replaced it meanwhile). */
+  /** Tried again at `nextAt` (unless a newer state replaced it meanwhile: then that one waits until then). */
   retry (id: number, attempt: Attempt, nextAt: Date, now = new Date()): void {
     this.#retry.run({ id, now: now.toISOString(), nextAt: nextAt.toISOString(), ...attempt })
+    this.#delayStream.run({ id, nextAt: nextAt.toISOString() })
   }
 
   /** The build's last report to each target (and commit), for its record. */

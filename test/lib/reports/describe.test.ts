@@ -64,10 +64,12 @@ t.test('a failed build is a failure when the commit\'s build or deploy failed, a
   t.same(summarise(failedImage(null), REPOSITORIES).state, 'error', 'the service stopped during it')
   t.same(summarise(build({ status: 'failed', error: 'deployment/web: rollout failed', images: pushed, deploy: { ...build().deploy, status: 'failed' } }), REPOSITORIES).state, 'failure')
   t.same(summarise(build({ status: 'failed', error: "project 'app' is no longer in the configuration" }), REPOSITORIES).state, 'error')
+  t.same(summarise(build({ status: 'failed', error: 'the build ran past 60 s', images: [image('web', { status: 'cancelled', reason: 'timed-out' })] }), REPOSITORIES).state, 'failure', 'a build past its timeout')
 })
 
 t.test('cancelled and superseded builds end as cancelled, so that no commit stays pending', async t => {
-  t.same(summarise(build({ status: 'cancelled', error: 'cancelled through the API' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled: cancelled through the API' })
+  t.same(summarise(build({ status: 'cancelled', error: 'cancelled through the API' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled through the API' })
+  t.same(summarise(build({ status: 'cancelled', error: 'the service shut down' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled: the service shut down' })
   t.same(summarise(build({ status: 'cancelled' }), REPOSITORIES), { state: 'cancelled', description: 'Cancelled' })
   t.same(summarise(build({ status: 'superseded', supersededBy: 9 }), REPOSITORIES), { state: 'cancelled', description: 'Not built: superseded by build #9 of a newer push' })
   t.same(notBuilt(build({ status: 'running', commit: 'b'.repeat(40) })), { state: 'cancelled', description: 'Not built: the branch had moved on to bbbbbbbbbbbb, which build #7 builds' })
@@ -77,4 +79,6 @@ t.test('a description is cut to 140 characters, the shortest limit of the hosts'
   const { description } = summarise(build({ status: 'failed', error: 'x'.repeat(300) }), REPOSITORIES)
   t.equal(description.length, MAX_DESCRIPTION)
   t.equal(description, `${'x'.repeat(139)}…`)
+  const emoji = summarise(build({ status: 'failed', error: `${'x'.repeat(138)}😀 and more` }), REPOSITORIES).description
+  t.equal(emoji, `${'x'.repeat(138)}…`, 'an emoji is not cut in half')
 })

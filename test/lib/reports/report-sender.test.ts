@@ -69,7 +69,7 @@ function setup (t: Test, url: string, options: { target?: (project: string, targ
   }
   const sender = new ReportSender({
     store: store.reports,
-    target: options.target ?? (() => ({ kind: 'notify', secret: null })),
+    target: options.target ?? (() => ({ kind: 'notify', secret: null, sendsTo: () => true })),
     redactor: new Redactor(['status-token-123']),
     log,
     policy: { retryBaseMs: 20, retryMaxMs: 40, ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }) },
@@ -166,9 +166,9 @@ t.test('a stream sends one report at a time, in order; other streams go meanwhil
 t.test('a commit status carries its host\'s token header; a notification its delivery id, event, and signature when it has a secret', async t => {
   const api = await receiver(t)
   const targets: Record<string, SendTarget> = {
-    status: { kind: 'status', host: github, token: 'status-token-123' },
-    'notify:0': { kind: 'notify', secret: 'notify-secret' },
-    'notify:1': { kind: 'notify', secret: null }
+    status: { kind: 'status', host: github, token: 'status-token-123', sendsTo: () => true },
+    'notify:0': { kind: 'notify', secret: 'notify-secret', sendsTo: () => true },
+    'notify:1': { kind: 'notify', secret: null, sendsTo: () => true }
   }
   const { report, store } = setup(t, api.url, { target: (_project, target) => targets[target] })
   const build = report({ target: 'status', kind: 'status', stream: 'a' }, { target: 'notify:0', stream: 'b' }, { target: 'notify:1', stream: 'c' })
@@ -193,10 +193,19 @@ t.test('a report whose target left the configuration is failed, saying so', asyn
   t.equal(api.received.length, 0)
 })
 
+t.test('a report made for a URL the config no longer has is not sent: its token or secret stays with the new one', async t => {
+  const api = await receiver(t)
+  const { store, report } = setup(t, api.url, { target: () => ({ kind: 'notify', secret: 'notify-secret', sendsTo: url => url === 'https://new.test/hook' }) })
+  const build = report({})
+  const failed = await eventually(() => reportOf(store, build.id).status === 'failed' ? reportOf(store, build.id) : undefined, 'the report to fail')
+  t.match(failed, { attempts: 1, responseStatus: null, error: 'notify 127.0.0.1 (json) was configured with another URL since this was made: not sent' })
+  t.equal(api.received.length, 0)
+})
+
 t.test('an unexpected error while sending is logged, and sending goes on', async t => {
   const api = await receiver(t)
   let calls = 0
-  const { report, logs } = setup(t, api.url, { target: () => { if (calls++ === 0) throw new Error('unexpected'); return { kind: 'notify', secret: null } } })
+  const { report, logs } = setup(t, api.url, { target: () => { if (calls++ === 0) throw new Error('unexpected'); return { kind: 'notify', secret: null, sendsTo: () => true } } })
   report({ stream: 'x' }, { stream: 'y' })
   await eventually(() => logs.some(line => line.level === 'error') ? true : undefined, 'the error to be logged')
   t.match(logs.find(line => line.level === 'error'), { obj: { err: { message: 'unexpected' } }, msg: 'Sending a commit status or notification failed.' })
