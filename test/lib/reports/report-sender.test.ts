@@ -142,6 +142,15 @@ t.test('a report still undelivered when its time is up is given up on, saying af
   t.match(failed, { attempts: 1, responseStatus: 500, error: 'gave up after 1 attempt: HTTP 500' })
 })
 
+t.test('retries stop when the time is up, however many there were', async t => {
+  const api = await receiver(t, Array.from({ length: 100 }, () => status(500)))
+  const { store, report } = setup(t, api.url, { giveUpAfterMs: 150 })
+  const build = report({})
+  const failed = await eventually(() => reportOf(store, build.id).status === 'failed' ? reportOf(store, build.id) : undefined, 'the report to be given up')
+  t.match(failed.error, new RegExp(`^gave up after ${failed.attempts} attempts: HTTP 500$`))
+  t.ok(failed.attempts > 1)
+})
+
 t.test('a connection error or a target that does not answer in time is retried', async t => {
   const api = await receiver(t, [req => req.socket.destroy(), () => { /* never answers */ }])
   const { store, report } = setup(t, api.url, { timeoutMs: 200 })

@@ -28,6 +28,7 @@ t.test('a rate-limited 403 waits for its reset; any other 4xx is final', async t
   t.same(judge(answer(401, '{"message":"Bad credentials"}'), NOW, never), { kind: 'failed', error: 'HTTP 401: Bad credentials' })
   t.same(judge(answer(404, 'null'), NOW, never), { kind: 'failed', error: 'HTTP 404: null' })
   t.same(judge(answer(422, '{"message":42}'), NOW, never), { kind: 'failed', error: 'HTTP 422' })
+  t.same(judge(answer(404, '{}'), NOW, never), { kind: 'failed', error: 'HTTP 404: {}' })
 })
 
 t.test('a redirect is not followed: the token goes nowhere else', async t => {

@@ -1,0 +1,77 @@
+import t from 'tap'
+import type { BuildRecord } from '../../../lib/builds/record.js'
+import { parseConfig } from '../../../lib/config/index.js'
+import { ConfiguredReports } from '../../../lib/reports/report-planner.js'
+import { configToml } from '../../helper.js'
+
+const SHA = (c: string): string => c.repeat(40)
+
+function build (patch: Partial<BuildRecord> = {}): BuildRecord {
+  return {
+    id: 5,
+    project: 'demo',
+    status: 'queued',
+    trigger: { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: SHA('a'), sender: null },
+    commit: null,
+    commitReason: null,
+    createdAt: '2026-11-26T10:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    images: [{ image: 'registry.test/demo/web', tags: ['latest'], status: 'pending', digest: null, durationMs: null, error: null, reason: null }],
+    deploy: { status: 'skipped', namespace: null, resources: [], error: null, strategy: null, reason: null, deployedAt: null },
+    error: null,
+    attempt: 1,
+    supersededBy: null,
+    rollbackOf: null,
+    retry: null,
+    reports: [],
+    ...patch
+  }
+}
+
+const NOTIFY = '\n[[projects.notify]]\nurl = "https://chat.test/hooks/T1/secret-part?token=abc"\nevents = ["queued", "running"]\nformat = "slack"\n\n[[projects.notify]]\nurl = "https://ci.test/events"\n'
+const STATUS = '[projects.status]\ntoken_env = "STATUS_TOKEN"\n'
+
+function planner (extra: string, publicUrl = true): ConfiguredReports {
+  let toml = configToml([{ slug: 'demo', url: 'https://github.com/org/demo', extra }, { slug: 'quiet' }])
+  if (publicUrl) toml = toml.replace('registry = "registry.test"', 'registry = "registry.test"\npublic_url = "https://hook.test"')
+  return new ConfiguredReports(parseConfig(toml, 'test.toml'))
+}
+
+t.test('only projects with a status or notify target report; their builds are then planned', async t => {
+  const reports = planner(STATUS + NOTIFY)
+  t.equal(reports.reports('demo'), true)
+  t.equal(reports.reports('quiet'), false)
+  t.equal(reports.reports('unknown'), false)
+})
+
+t.test('a queued build sends its commit status and the notifications subscribed to queued', async t => {
+  const plan = planner(STATUS + NOTIFY).plan(build())
+  t.same(plan.map(report => [report.target, report.kind, report.label, report.stream, report.event, report.commit, report.state, report.replaces]), [
+    ['status', 'status', 'github build-hook/demo', `status:demo:${SHA('a')}`, 'queued', SHA('a'), 'pending', true],
+    ['notify:0', 'notify', 'notify chat.test (slack)', 'notify:demo:0:5', 'queued', null, null, false]
+  ])
+  t.match(plan[0]!.request, { method: 'POST', url: `https://api.github.com/repos/org/demo/statuses/${SHA('a')}` })
+  t.same(JSON.parse(plan[0]!.request.body), { state: 'pending', target_url: 'https://hook.test/ui/builds/5', description: 'Queued as build #5', context: 'build-hook/demo' })
+  t.notMatch(plan[1]!.label, 'secret-part', 'a notify target is named by its host only')
+})
+
+t.test('a build that built the branch head also ends the pushed commit\'s status: not built', async t => {
+  const plan = planner(STATUS).plan(build({ status: 'running', commit: SHA('b') }))
+  t.same(plan.map(report => [report.commit, report.state, JSON.parse(report.request.body).description]), [
+    [SHA('b'), 'pending', 'Building demo/web (build #5)'],
+    [SHA('a'), 'error', 'Not built: the branch had moved on to bbbbbbbbbbbb, which build #5 builds']
+  ])
+  t.same(planner(STATUS).plan(build({ status: 'succeeded', commit: SHA('b') })).map(report => report.commit), [SHA('b')], 'once, when it starts')
+})
+
+t.test('a rollback sends no commit status (its commit keeps the one of the build that built it), but notifies', async t => {
+  const plan = planner(STATUS + NOTIFY).plan(build({ status: 'succeeded', rollbackOf: 3, trigger: { ...build().trigger, source: 'rollback' } }))
+  t.same(plan.map(report => report.target), ['notify:1'])
+  t.match(JSON.parse(plan[0]!.request.body), { id: 5, status: 'succeeded', rollbackOf: 3 })
+})
+
+t.test('without app.public_url no status links anywhere', async t => {
+  const [status] = planner(STATUS, false).plan(build())
+  t.same(Object.keys(JSON.parse(status!.request.body)), ['state', 'description', 'context'])
+})
