@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../app.js'
 import type { BuildRecord, BuildStatus } from '../lib/builds/record.js'
+import { ConfigError, parseConfig } from '../lib/config/index.js'
 import { FAKE_BIN, FakeDocker, startBuildkit, type FakeBuildkit } from './fixtures/docker.js'
 
 export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
@@ -191,4 +192,15 @@ export async function buildOf (t: Test, app: FastifyInstance, slug: string, comm
 
 export function builderReady (app: FastifyInstance): Promise<void> {
   return app.buildx.builder.whenReady(AbortSignal.timeout(30_000))
+}
+
+/** Every problem of a config text as "path: message" lines, in the order they are reported ([] when valid). */
+export function configProblems (toml: string, source = '/etc/build-hook/config.toml'): string[] {
+  try {
+    parseConfig(toml, source)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(p => `${p.path}: ${p.message}`)
+    throw err
+  }
+  return []
 }

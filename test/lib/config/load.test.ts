@@ -2,20 +2,11 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { parseConfig, readConfig, ConfigError } from '../../../lib/config/index.js'
-import { MINIMAL_CONFIG, SAMPLE_CONFIG } from '../../helper.js'
+import { configProblems, MINIMAL_CONFIG, SAMPLE_CONFIG } from '../../helper.js'
 
 const SOURCE = '/etc/build-hook/config.toml'
 
-/** Every problem of a config text as "path: message" lines, in the order they are reported. */
-function problemsOf (toml: string): string[] {
-  try {
-    parseConfig(toml, SOURCE)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(p => `${p.path}: ${p.message}`)
-    throw err
-  }
-  return []
-}
+const problemsOf = (toml: string): string[] => configProblems(toml, SOURCE)
 
 function edit (from: string, to: string, base = MINIMAL_CONFIG): string {
   if (!base.includes(from)) throw new Error(`test config has no '${from}'`)

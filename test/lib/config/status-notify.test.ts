@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { parseConfig, ConfigError, type ProjectSettings, type StatusSettings } from '../../../lib/config/index.js'
-import { MINIMAL_CONFIG, ROOT, SAMPLE_CONFIG } from '../../helper.js'
+import { parseConfig, type ProjectSettings, type StatusSettings } from '../../../lib/config/index.js'
+import { configProblems, MINIMAL_CONFIG, ROOT, SAMPLE_CONFIG } from '../../helper.js'
 
 // app.public_url, [projects.status] and [[projects.notify]]: what is rejected (with its TOML path) and what
 // a valid file becomes.
@@ -10,16 +10,7 @@ import { MINIMAL_CONFIG, ROOT, SAMPLE_CONFIG } from '../../helper.js'
 const SOURCE = '/etc/build-hook/config.toml'
 const CODE_URL = 'url = "https://git.test/org/demo"'
 
-/** Every problem of a config text as "path: message" lines, in the order they are reported. */
-function problemsOf (toml: string): string[] {
-  try {
-    parseConfig(toml, SOURCE)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(p => `${p.path}: ${p.message}`)
-    throw err
-  }
-  return []
-}
+const problemsOf = (toml: string): string[] => configProblems(toml, SOURCE)
 
 /** MINIMAL_CONFIG's project with another code.url and more TOML for it (e.g. its [projects.status]). */
 function project (url: string, extra: string): string {

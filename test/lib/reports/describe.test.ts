@@ -1,36 +1,13 @@
 import t from 'tap'
 import type { BuildRecord, ImageResult } from '../../../lib/builds/record.js'
 import { MAX_DESCRIPTION, notBuilt, summarise } from '../../../lib/reports/describe.js'
+import { buildRecord, imageResult } from '../../fixtures/build-record.js'
 
 const DIGEST = `sha256:${'1a2b3c4d5e6f'.repeat(5)}abcd`
 const REPOSITORIES = new Map([['registry.test/app/web', 'app/web'], ['registry.test/app/api', 'app/api']])
 
-function image (name: string, patch: Partial<ImageResult> = {}): ImageResult {
-  return { image: `registry.test/app/${name}`, tags: ['latest'], status: 'pending', digest: null, durationMs: null, error: null, reason: null, ...patch }
-}
-
-function build (patch: Partial<BuildRecord> = {}): BuildRecord {
-  return {
-    id: 7,
-    project: 'app',
-    status: 'queued',
-    trigger: { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null },
-    commit: null,
-    commitReason: null,
-    createdAt: '2026-11-26T10:00:00.000Z',
-    startedAt: null,
-    finishedAt: null,
-    images: [image('web'), image('api')],
-    deploy: { status: 'pending', namespace: 'app', resources: ['deployment/web'], error: null, strategy: null, reason: null, deployedAt: null },
-    error: null,
-    attempt: 1,
-    supersededBy: null,
-    rollbackOf: null,
-    retry: null,
-    reports: [],
-    ...patch
-  }
-}
+const image = (name: string, patch: Partial<ImageResult> = {}): ImageResult => imageResult(`registry.test/app/${name}`, patch)
+const build = (patch: Partial<BuildRecord> = {}): BuildRecord => buildRecord({ images: [image('web'), image('api')], ...patch })
 
 const pushed = [image('web', { status: 'succeeded', digest: DIGEST }), image('api', { status: 'succeeded', digest: DIGEST })]
 

@@ -2,32 +2,18 @@ import t from 'tap'
 import type { BuildRecord } from '../../../lib/builds/record.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { ConfiguredReports } from '../../../lib/reports/report-planner.js'
+import { buildRecord, imageResult } from '../../fixtures/build-record.js'
 import { configToml } from '../../helper.js'
 
 const SHA = (c: string): string => c.repeat(40)
 
-function build (patch: Partial<BuildRecord> = {}): BuildRecord {
-  return {
-    id: 5,
-    project: 'demo',
-    status: 'queued',
-    trigger: { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: SHA('a'), sender: null },
-    commit: null,
-    commitReason: null,
-    createdAt: '2026-11-26T10:00:00.000Z',
-    startedAt: null,
-    finishedAt: null,
-    images: [{ image: 'registry.test/demo/web', tags: ['latest'], status: 'pending', digest: null, durationMs: null, error: null, reason: null }],
-    deploy: { status: 'skipped', namespace: null, resources: [], error: null, strategy: null, reason: null, deployedAt: null },
-    error: null,
-    attempt: 1,
-    supersededBy: null,
-    rollbackOf: null,
-    retry: null,
-    reports: [],
-    ...patch
-  }
-}
+const build = (patch: Partial<BuildRecord> = {}): BuildRecord => buildRecord({
+  id: 5,
+  project: 'demo',
+  images: [imageResult('registry.test/demo/web')],
+  deploy: { ...buildRecord().deploy, status: 'skipped', namespace: null, resources: [] },
+  ...patch
+})
 
 const NOTIFY = '\n[[projects.notify]]\nurl = "https://chat.test/hooks/T1/secret-part?token=abc"\nevents = ["queued", "running"]\nformat = "slack"\n\n[[projects.notify]]\nurl = "https://ci.test/events"\n'
 const STATUS = '[projects.status]\ntoken_env = "STATUS_TOKEN"\n'
