@@ -4,7 +4,7 @@ import { parseResource, type ResourceRef } from './rules.js'
 import {
   DEFAULTS, type ImageSettings, type NotifySettings, type ProjectSettings, type Settings, type StatusSettings, type TlsSettings
 } from './settings.js'
-import { inferProvider, statusTarget, withoutTrailingSlashes } from './status-target.js'
+import { DEFAULT_CONTEXT_PREFIX, inferProvider, statusTarget, withoutTrailingSlashes } from './status-target.js'
 
 export interface SettingsOverrides {
   /** BUILDKIT_HOST: replaces app.builder.endpoint. */
@@ -68,7 +68,7 @@ function statusSettings (status: NonNullable<ProjectFile['status']>, project: Pr
     provider,
     apiUrl: target.apiUrl,
     repository: target.repository.join('/'),
-    context: status.context ?? `build-hook/${project.slug}`,
+    context: status.context ?? `${DEFAULT_CONTEXT_PREFIX}${project.slug}`,
     tokenEnv: status.token_env
   }
 }

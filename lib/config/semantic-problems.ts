@@ -3,7 +3,7 @@ import { joinPath, type Problem } from './problems.js'
 import * as rules from './rules.js'
 import { NotifyEvents, StatusProviders, type StatusProvider } from './schema.js'
 import { DEFAULTS } from './settings.js'
-import { BITBUCKET_CLOUD_API, PUBLIC_HOSTS, apiPrefix, inferProvider, statusTarget } from './status-target.js'
+import { BITBUCKET_CLOUD_API, BITBUCKET_MAX_KEY, DEFAULT_CONTEXT_PREFIX, PUBLIC_HOSTS, apiPrefix, inferProvider, statusTarget } from './status-target.js'
 
 type Table = Record<string, unknown>
 type Check = (at: string, value: unknown, rule: (v: string) => string | null) => void
@@ -67,7 +67,7 @@ export function semanticProblems (raw: unknown): Problem[] {
     })
 
     // A status that is not a table is the schema's to report: nothing to derive from it.
-    if (isTable(project.status)) statusProblems(project.status, `${at}.status`, code.url, check, problems)
+    if (isTable(project.status)) statusProblems(project.status, `${at}.status`, code.url, project.slug, check, problems)
     list(project.notify).forEach((notifyEntry, n) => {
       const nat = joinPath(`${at}.notify`, n)
       const notify = table(notifyEntry)
@@ -83,7 +83,7 @@ export function semanticProblems (raw: unknown): Problem[] {
   return problems
 }
 
-function statusProblems (status: Table, at: string, codeUrl: unknown, check: Check, problems: Problem[]): void {
+function statusProblems (status: Table, at: string, codeUrl: unknown, slug: unknown, check: Check, problems: Problem[]): void {
   check(`${at}.token_env`, status.token_env, rules.checkEnvName)
   check(`${at}.api_url`, status.api_url, rules.checkApiUrl)
   check(`${at}.context`, status.context, rules.checkStatusContext)
@@ -117,6 +117,19 @@ function statusProblems (status: Table, at: string, codeUrl: unknown, check: Che
       path: `${at}.api_url`,
       message: `required for a bitbucket provider outside bitbucket.org: only Bitbucket Cloud's status API is supported (${BITBUCKET_CLOUD_API})`
     })
+  }
+  if (provider === 'bitbucket') {
+    // Bitbucket refuses a status whose key (the context) is longer: every status would fail.
+    const given = typeof status.context === 'string'
+    const context = given ? status.context as string : `${DEFAULT_CONTEXT_PREFIX}${String(slug)}`
+    if ([...context].length > BITBUCKET_MAX_KEY) {
+      problems.push({
+        path: `${at}.context`,
+        message: given
+          ? `must be at most ${BITBUCKET_MAX_KEY} characters for Bitbucket (the longest status key it accepts)`
+          : `required: the default '${context}' is longer than the ${BITBUCKET_MAX_KEY} characters Bitbucket accepts for a status key; set a shorter context`
+      })
+    }
   }
   const apiUrl = typeof status.api_url === 'string' && rules.checkApiUrl(status.api_url) === null ? status.api_url : undefined
   const target = statusTarget(provider, url, apiUrl)

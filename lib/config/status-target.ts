@@ -14,6 +14,10 @@ export const PUBLIC_HOSTS: Readonly<Record<string, StatusProvider>> = Object.fre
 /** Bitbucket Cloud's API: the only Bitbucket status API supported (Bitbucket Data Center's differs). */
 export const BITBUCKET_CLOUD_API = 'https://api.bitbucket.org'
 const GITHUB_COM_API = 'https://api.github.com'
+/** Bitbucket Cloud refuses a status key (our context) longer than this. */
+export const BITBUCKET_MAX_KEY = 40
+/** A project's default status context is this and its slug. */
+export const DEFAULT_CONTEXT_PREFIX = 'build-hook/'
 
 export interface StatusTarget {
   apiUrl: string

@@ -27,7 +27,6 @@ export class HttpClient {
         method: request.method,
         headers: { ...request.headers, ...headers, 'Content-Length': Buffer.byteLength(request.body) },
         agent: secure ? this.#agents.https : this.#agents.http,
-        timeout: options.timeoutMs,
         signal: options.signal
       }, res => {
         const chunks: Buffer[] = []
@@ -36,11 +35,18 @@ export class HttpClient {
           if (size < MAX_ANSWER_BYTES) chunks.push(chunk)
           size += chunk.length
         })
-        res.on('end', () => resolve({ statusCode: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') }))
+        res.on('end', () => {
+          clearTimeout(deadline)
+          resolve({ statusCode: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') })
+        })
         res.on('error', reject)
       })
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)))
-      req.on('error', reject)
+      // The whole exchange, not only silence: a receiver that trickles bytes must not hold a send forever.
+      const deadline = setTimeout(() => req.destroy(new Error(`no whole answer within ${options.timeoutMs / 1000} s`)), options.timeoutMs)
+      req.on('error', err => {
+        clearTimeout(deadline)
+        reject(err)
+      })
       req.end(request.body)
     })
   }

@@ -3,7 +3,7 @@ import { statusHost } from '../commit-status/hosts.js'
 import type { CommitState } from '../commit-status/types.js'
 import type { ProjectSettings, Settings } from '../config/settings.js'
 import { notificationRequest } from '../notify/notification.js'
-import type { ReportPlanner } from '../store/build-store.js'
+import type { PlanContext, ReportPlanner } from '../store/build-store.js'
 import type { NewReport } from '../store/report-store.js'
 import { notBuilt, summarise, type BuildSummary } from './describe.js'
 
@@ -30,16 +30,22 @@ export class ConfiguredReports implements ReportPlanner {
     return this.#projects.has(project)
   }
 
-  plan (build: BuildRecord): NewReport[] {
+  plan (build: BuildRecord, context: PlanContext): NewReport[] {
     const project = this.#projects.get(build.project)!
     const summary = summarise(build, this.#repositories.get(build.project)!)
-    const buildUrl = this.#publicUrl === null ? null : `${this.#publicUrl}/ui/builds/${build.id}`
+    const buildUrl = this.#buildUrl(build)
     const reports: NewReport[] = []
     // A rollback builds no commit: the commit it deploys again keeps the status of the build that built it.
     if (project.status !== null && build.rollbackOf === null) {
-      reports.push(this.#status(project, build, builtCommit(build), summary, buildUrl))
-      if (build.status === 'running' && build.commit !== null && build.commit !== build.trigger.commit) {
-        reports.push(this.#status(project, build, build.trigger.commit, notBuilt(build), buildUrl))
+      const owner = context.commitOwner
+      reports.push(owner === null
+        ? this.#status(project, build, builtCommit(build), summary, buildUrl)
+        : this.#status(project, build, builtCommit(build), summarise(owner, this.#repositories.get(build.project)!), this.#buildUrl(owner)))
+      // The commits it showed states on and does not build (the head check moved on): they end as not built.
+      const built = builtCommit(build)
+      const left = build.status === 'running' ? new Set([build.trigger.commit, context.previousCommit]) : new Set<null>()
+      for (const commit of left) {
+        if (commit !== null && commit !== built) reports.push(this.#status(project, build, commit, notBuilt(build), buildUrl))
       }
     }
     project.notify.forEach((entry, index) => {
@@ -57,6 +63,10 @@ export class ConfiguredReports implements ReportPlanner {
       })
     })
     return reports
+  }
+
+  #buildUrl (build: BuildRecord): string | null {
+    return this.#publicUrl === null ? null : `${this.#publicUrl}/ui/builds/${build.id}`
   }
 
   #status (project: ProjectSettings, build: BuildRecord, commit: string, summary: BuildSummary, buildUrl: string | null): NewReport {

@@ -72,7 +72,12 @@ export class ReportSender extends EventEmitter<{ sent: [SentEvent] }> {
         const sent = this.#send(report).catch((err: unknown) => {
           log.error({ err, buildId: report.buildId }, 'Sending a commit status or notification failed.')
           // Not at once again: whatever failed would most likely fail the same way.
-          store.retry(report.id, { responseStatus: null, error: (err as Error).message }, new Date(Date.now() + backoffMs(report.attempts + 1, this.#policy)))
+          const error = this.#options.redactor.redact((err as Error).message)
+          try {
+            store.retry(report.id, { responseStatus: null, error }, new Date(Date.now() + backoffMs(report.attempts + 1, this.#policy)))
+          } catch (storeErr) {
+            log.error({ err: storeErr, buildId: report.buildId }, 'Recording a failed send failed.')
+          }
         })
         this.#inFlight.set(report.stream, sent.finally(() => {
           this.#inFlight.delete(report.stream)
@@ -81,6 +86,8 @@ export class ReportSender extends EventEmitter<{ sent: [SentEvent] }> {
       }
     }
     clearTimeout(this.#timer)
+    // With every slot taken, each send that ends pokes again: no timer (it would fire at once, again and again).
+    if (this.#inFlight.size >= (this.#options.concurrency ?? 4)) return
     const next = store.nextDueAt([...this.#inFlight.keys()])
     if (next === null) return
     // setTimeout's longest delay is about 24.8 days; a later report is looked at again then.

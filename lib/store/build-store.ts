@@ -93,11 +93,22 @@ export interface FinalEvent {
 }
 export type ChangeEvent = FinalEvent
 
+/** What else a build change means for the commits a build showed states on. */
+export interface PlanContext {
+  /** Starting: the commit an earlier attempt built (and showed states on), when this one builds another. */
+  previousCommit: string | null
+  /**
+   * Superseded or cancelled: another build of the project on the same commit that is running, or finished
+   * after this one was queued: that commit's state is that build's, not "not built".
+   */
+  commitOwner: BuildRecord | null
+}
+
 /** Decides the commit statuses and notifications of a build's new status, written in the same transaction. */
 export interface ReportPlanner {
   /** Whether a project's builds report anything: its builds are read only then. */
   reports: (project: string) => boolean
-  plan: (build: BuildRecord) => readonly NewReport[]
+  plan: (build: BuildRecord, context: PlanContext) => readonly NewReport[]
 }
 
 export interface ListQuery {
@@ -219,13 +230,25 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   }
 
   /** In the transaction of a change: the reports its new status sends, if the project has any. */
-  #changed (id: number, project: string, now: Date): void {
-    if (this.reportPlanner?.reports(project) === true) this.#report(this.get(id)!, now)
+  #changed (id: number, project: string, now: Date, previousCommit: string | null = null): void {
+    if (this.reportPlanner?.reports(project) === true) this.#report(this.get(id)!, now, previousCommit)
   }
 
-  #report (build: BuildRecord, now: Date): void {
+  #report (build: BuildRecord, now: Date, previousCommit: string | null = null): void {
     if (this.reportPlanner?.reports(build.project) !== true) return
-    this.reports.enqueue(build.id, this.reportPlanner.plan(build), now)
+    const ended = build.status === 'superseded' || build.status === 'cancelled'
+    const commitOwner = ended ? this.#commitOwner(build) : null
+    this.reports.enqueue(build.id, this.reportPlanner.plan(build, { previousCommit, commitOwner }), now)
+  }
+
+  #commitOwner (build: BuildRecord): BuildRecord | null {
+    const row = this.#sql(`
+      SELECT id FROM builds
+      WHERE project = @project AND id <> @id AND rollback_of IS NULL AND coalesce(built_commit, commit_sha) = @commit
+        AND (status = 'running' OR (status IN ('succeeded', 'failed') AND finished_at >= @createdAt))
+      ORDER BY id DESC LIMIT 1
+    `).get({ project: build.project, id: build.id, commit: build.commit ?? build.trigger.commit, createdAt: build.createdAt }) as { id: number } | undefined
+    return row === undefined ? null : this.get(row.id)
   }
 
   /** After the transaction committed: every change, and the final statuses among them. */
@@ -299,6 +322,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    */
   start (id: number, now = new Date(), built?: StartCommit): boolean {
     const project = this.db.transaction(() => {
+      // An earlier attempt's commit (a head check before it): its states end if this attempt builds another.
+      const before = this.#sql('SELECT built_commit FROM builds WHERE id = ?').get(id) as { built_commit: string | null } | undefined
       const row = this.#sql(`
         UPDATE builds SET status = 'running', started_at = ?, built_commit = coalesce(?, commit_sha), commit_reason = ? WHERE id = ? AND status = 'queued' RETURNING project
       `).get(now.toISOString(), built?.commit ?? null, built?.reason ?? null, id) as { project: string } | undefined
@@ -307,7 +332,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
         const tags = this.#sql('UPDATE build_images SET tags = ? WHERE build_id = ? AND position = ?')
         built.tags.forEach((entry, position) => tags.run(JSON.stringify(entry), id, position))
       }
-      this.#changed(id, row.project, now)
+      this.#changed(id, row.project, now, before!.built_commit)
       return row.project
     })()
     if (project === null) return false
@@ -441,6 +466,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     return (this.#sql(`
       DELETE FROM builds WHERE project = @project AND id <= @cutoff AND status NOT IN ('queued', 'running')
         AND id NOT IN (SELECT build_id FROM deploys WHERE project = @project ORDER BY id DESC LIMIT @kept) AND id <> @previous
+        AND NOT EXISTS (SELECT 1 FROM reports WHERE reports.build_id = builds.id AND reports.status = 'pending')
       RETURNING id
     `).all({ project, cutoff: cutoff.id, kept: DEPLOYS_KEPT_FOR_ROLLBACK, previous: this.deploys.previous(project)?.build ?? 0 }) as Array<{ id: number }>).map(row => row.id)
   }

@@ -207,6 +207,14 @@ t.test('gitlab: each name and commit has its own status', async t => {
   t.equal((await send('gitlab', gitlab.request(settings('gitlab', api), status({ state: 'pending', commit: 'f'.repeat(40) })))).statusCode, 201)
 })
 
+t.test('bitbucket: a key longer than 40 characters is a 400 naming the field', async t => {
+  const api = await start(t, 'bitbucket')
+  const answer = await send('bitbucket', statusHost('bitbucket').request({ ...settings('bitbucket', api), context: 'k'.repeat(41) }, status()))
+  t.equal(answer.statusCode, 400)
+  t.strictSame(JSON.parse(answer.body), { type: 'error', error: { message: 'Bad request', fields: { key: ['Ensure this value has at most 40 characters.'] } } })
+  t.equal((await send('bitbucket', statusHost('bitbucket').request({ ...settings('bitbucket', api), context: 'k'.repeat(40) }, status()))).statusCode, 201)
+})
+
 t.test('bitbucket: a body without url is a 400 naming the field', async t => {
   const api = await start(t, 'bitbucket')
   const request = statusHost('bitbucket').request(settings('bitbucket', api), status())

@@ -156,6 +156,18 @@ t.test('bitbucket outside bitbucket.org needs an api_url: only Bitbucket Cloud i
   })
 })
 
+t.test('a Bitbucket status key (the context) is at most 40 characters, the default one included', async t => {
+  t.same(problemsOf(status('https://bitbucket.org/ws/repo', `context = "${'k'.repeat(41)}"`)), [
+    'projects[0].status.context: must be at most 40 characters for Bitbucket (the longest status key it accepts)'
+  ])
+  t.same(problemsOf(status('https://bitbucket.org/ws/repo', `context = "${'k'.repeat(40)}"`)), [])
+  const longSlug = status('https://bitbucket.org/ws/repo', '').replace('slug = "demo"', `slug = "${'s'.repeat(30)}"`)
+  t.same(problemsOf(longSlug), [
+    `projects[0].status.context: required: the default 'build-hook/${'s'.repeat(30)}' is longer than the 40 characters Bitbucket accepts for a status key; set a shorter context`
+  ])
+  t.same(problemsOf(status('https://github.com/org/repo', `context = "${'k'.repeat(41)}"`)), [], 'other hosts take longer names')
+})
+
 t.test('commit statuses need code.url to name a repository: at least two path segments', async t => {
   const cases: Array<[string, string, string]> = [
     ['https://github.com/org', '', 'https://github.com/owner/repo'],

@@ -33,3 +33,16 @@ t.test('an https URL is sent over TLS: a refused connection is an error to retry
   t.teardown(() => client.close())
   await t.rejects(client.send({ ...REQUEST, url: `https://127.0.0.1:${port}/x` }, {}, { timeoutMs: 5_000, signal: new AbortController().signal }), { code: 'ECONNREFUSED' })
 })
+
+t.test('a receiver that trickles its answer is cut off when the whole exchange takes too long', async t => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200)
+    const drip = setInterval(() => res.write('.'), 20)
+    res.on('close', () => clearInterval(drip))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const client = new HttpClient()
+  t.teardown(() => { client.close(); server.closeAllConnections(); server.close() })
+  await t.rejects(client.send({ ...REQUEST, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x` }, {}, { timeoutMs: 300, signal: new AbortController().signal }), { message: 'no whole answer within 0.3 s' })
+})

@@ -13,15 +13,17 @@ import { eventually, tempDir, within } from '../../helper.js'
 
 interface Received { path: string, headers: http.IncomingHttpHeaders, body: string, at: number }
 
-/** A receiver on 127.0.0.1 answering each request with the next of `answers` (then 201). */
-async function receiver (t: Test, answers: Array<(req: IncomingMessage, res: ServerResponse) => void> = []): Promise<{ url: string, received: Received[] }> {
+type Answer = (req: IncomingMessage, res: ServerResponse) => void
+
+/** A receiver on 127.0.0.1 answering each request with the next of `answers` (then 201), or always with `answers` when it is one function. */
+async function receiver (t: Test, answers: Answer[] | Answer = []): Promise<{ url: string, received: Received[] }> {
   const received: Received[] = []
   const server = http.createServer((req, res) => {
     let body = ''
     req.on('data', chunk => { body += String(chunk) })
     req.on('end', () => {
       received.push({ path: req.url!, headers: req.headers, body, at: Date.now() })
-      const answer = answers.shift()
+      const answer = typeof answers === 'function' ? answers : answers.shift()
       if (answer === undefined) res.writeHead(201, { 'content-type': 'application/json' }).end('{}')
       else answer(req, res)
     })
@@ -46,7 +48,7 @@ interface Setup {
   report: (...reports: Array<Partial<NewReport>>) => BuildRecord
 }
 
-function setup (t: Test, url: string, options: { target?: (project: string, target: string) => SendTarget | undefined, giveUpAfterMs?: number, timeoutMs?: number } = {}): Setup {
+function setup (t: Test, url: string, options: { target?: (project: string, target: string) => SendTarget | undefined, giveUpAfterMs?: number, timeoutMs?: number, concurrency?: number } = {}): Setup {
   const store = new BuildStore(tempDir(t))
   let next: Array<Partial<NewReport>> = []
   store.reportPlanner = {
@@ -73,7 +75,8 @@ function setup (t: Test, url: string, options: { target?: (project: string, targ
     redactor: new Redactor(['status-token-123']),
     log,
     policy: { retryBaseMs: 20, retryMaxMs: 40, ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }) },
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency })
   })
   const sent: SentEvent[] = []
   sender.on('sent', event => sent.push(event))
@@ -144,7 +147,7 @@ t.test('a report still undelivered when its time is up is given up on, saying af
 
 t.test('retries stop when the time is up, however many there were', async t => {
   const api = await receiver(t, Array.from({ length: 100 }, () => status(500)))
-  const { store, report } = setup(t, api.url, { giveUpAfterMs: 150 })
+  const { store, report } = setup(t, api.url, { giveUpAfterMs: 2_000 })
   const build = report({})
   const failed = await eventually(() => reportOf(store, build.id).status === 'failed' ? reportOf(store, build.id) : undefined, 'the report to be given up')
   t.match(failed.error, new RegExp(`^gave up after ${failed.attempts} attempts: HTTP 500$`))
@@ -153,7 +156,7 @@ t.test('retries stop when the time is up, however many there were', async t => {
 
 t.test('a connection error or a target that does not answer in time is retried', async t => {
   const api = await receiver(t, [req => req.socket.destroy(), () => { /* never answers */ }])
-  const { store, report } = setup(t, api.url, { timeoutMs: 200 })
+  const { store, report } = setup(t, api.url, { timeoutMs: 1_500 })
   const build = report({})
   await eventually(() => reportOf(store, build.id).status === 'delivered' ? true : undefined, 'the report to be delivered')
   t.equal(api.received.length, 3)
@@ -162,14 +165,30 @@ t.test('a connection error or a target that does not answer in time is retried',
 
 t.test('a stream sends one report at a time, in order; other streams go meanwhile', async t => {
   let release: () => void = () => {}
-  const api = await receiver(t, [(_req, res) => { release = () => res.writeHead(201).end() }])
+  // The hanging answer goes to the first report of stream one, whichever request arrives first.
+  const api = await receiver(t, (req, res) => { if (req.url === '/hook/1/0') release = () => res.writeHead(201).end(); else res.writeHead(201).end() })
   const { report } = setup(t, api.url)
   report({ stream: 'one' }, { stream: 'one' }, { stream: 'two' })
   await eventually(() => api.received.length === 2 ? true : undefined, 'the first report of each stream')
-  t.same(api.received.map(request => request.path), ['/hook/1/0', '/hook/1/2'])
+  t.same(new Set(api.received.map(request => request.path)), new Set(['/hook/1/0', '/hook/1/2']))
   release()
   await eventually(() => api.received.length === 3 ? true : undefined, 'the second report of stream one')
   t.equal(api.received[2]!.path, '/hook/1/1')
+})
+
+t.test('with every slot taken, a due report waits for a slot without spinning', async t => {
+  let release: () => void = () => {}
+  const api = await receiver(t, (req, res) => { if (req.url === '/hook/1/0') release = () => res.writeHead(201).end(); else res.writeHead(201).end() })
+  const { store, report } = setup(t, api.url, { concurrency: 1 })
+  let looked = 0
+  const nextDueAt = store.reports.nextDueAt.bind(store.reports)
+  store.reports.nextDueAt = (...args) => { looked++; return nextDueAt(...args) }
+  report({ stream: 'one' }, { stream: 'two' })
+  await eventually(() => api.received.length === 1 ? true : undefined, 'the first report')
+  const whileBusy = looked
+  release()
+  await eventually(() => api.received.length === 2 ? true : undefined, 'the second report, once the slot is free')
+  t.equal(whileBusy, 0, 'no timer looked for due reports while the only slot was taken')
 })
 
 t.test('a commit status carries its host\'s token header; a notification its delivery id, event, and signature when it has a secret', async t => {
@@ -221,6 +240,17 @@ t.test('an unexpected error while sending is logged, and sending goes on', async
   await eventually(() => api.received.length === 2 ? true : undefined, 'both reports to be sent, the first one later')
 })
 
+t.test('a send whose failure cannot even be recorded is logged, never an unhandled rejection', async t => {
+  const api = await receiver(t)
+  let calls = 0
+  const { store, report, logs } = setup(t, api.url, { target: () => { if (calls++ === 0) throw new Error('unexpected'); return { kind: 'notify', secret: null, sendsTo: () => true } } })
+  store.reports.retry = () => { throw new Error('SQLITE_FULL: database or disk is full') }
+  report({})
+  await eventually(() => logs.some(line => line.msg === 'Recording a failed send failed.') ? true : undefined, 'the second error to be logged')
+  t.match(logs.find(line => line.msg === 'Recording a failed send failed.'), { obj: { err: { message: 'SQLITE_FULL: database or disk is full' } } })
+  await eventually(() => api.received.length === 1 ? true : undefined, 'the report to be sent after all')
+})
+
 t.test('stopping interrupts a report being sent after the grace, leaving it for the next start', async t => {
   const api = await receiver(t, [() => { /* hangs */ }])
   const { store, sender, report } = setup(t, api.url)
@@ -228,8 +258,11 @@ t.test('stopping interrupts a report being sent after the grace, leaving it for 
   await eventually(() => api.received.length === 1 ? true : undefined, 'the request')
   await within(sender.stop(50), 'the sender to stop')
   t.match(reportOf(store, build.id), { status: 'pending', attempts: 0 })
+  let looked = 0
+  const due = store.reports.due.bind(store.reports)
+  store.reports.due = (...args) => { looked++; return due(...args) }
   sender.poke()
-  t.equal(api.received.length, 1, 'a stopped sender sends nothing')
+  t.equal(looked, 0, 'a stopped sender does not even look')
 })
 
 t.test('a report due later wakes the sender up by itself', async t => {

@@ -127,12 +127,45 @@ t.test('an attempt is recorded: retried at a time, delivered, or failed; a retry
   t.same(events(replacing.store), ['1 queued skipped', '1 running pending'])
 })
 
-t.test('reports waiting are counted by project and kind, and go with their build when it is deleted', async t => {
+t.test('reports waiting are counted by project and kind; a build with reports waiting is kept from retention until they are sent', async t => {
   const { store } = openStore(t, false)
   const { build } = store.record(NEW('demo'))
   store.finish(build.id, 'cancelled', 'no')
   t.same(store.reports.pending(), [{ project: 'demo', kind: 'status', n: 2 }])
   store.record(NEW('demo', 'b'))
+  t.same(store.prune('demo', 1), [], 'its final status still waits to be sent')
+  for (const report of store.reports.due(new Date(), [], 10)) store.reports.delivered(report.id, { responseStatus: 201, error: null })
+  for (const report of store.reports.due(new Date(), [], 10)) store.reports.failed(report.id, { responseStatus: 401, error: 'HTTP 401' })
   t.same(store.prune('demo', 1), [build.id])
-  t.same(events(store), ['2 queued pending'])
+  t.same(events(store), ['2 queued delivered'], 'its reports went with it')
+})
+
+t.test('a superseded build on a commit another build runs, or finished after it was queued, is planned with that build', async t => {
+  const { store, plan } = openStore(t)
+  const owners: Array<number | null> = []
+  const planWith = plan.plan
+  store.reportPlanner = { ...plan, plan: (build, context) => { owners.push(context.commitOwner?.id ?? null); return planWith(build, context) } }
+  const running = store.record(NEW('demo', 'a')).build
+  store.start(running.id)
+  store.record(NEW('demo', 'b'))
+  const again = store.record(NEW('demo', 'a')).build // a push back to the running commit, with b queued
+  store.record(NEW('demo', 'c')) // supersedes it
+  t.same(owners.slice(-2), [null, running.id], 'b superseded: nobody else builds b; a superseded: build 1 runs a')
+  t.equal(store.get(again.id)!.status, 'superseded')
+  store.finish(running.id, 'succeeded', null, new Date('2026-11-26T10:00:00.000Z'))
+  const later = store.record(NEW('demo', 'a'), new Date('2026-11-26T10:00:01.000Z')).build
+  store.cancelQueued(later.id, 'cancelled through the API')
+  t.equal(owners.at(-1), null, 'a build that finished before this one was queued does not speak for it')
+})
+
+t.test('an attempt started on another head than the attempt before tells the planner which commit it leaves', async t => {
+  const { store, plan } = openStore(t)
+  const previous: Array<string | null> = []
+  const planWith = plan.plan
+  store.reportPlanner = { ...plan, plan: (build, context) => { previous.push(context.previousCommit); return planWith(build, context) } }
+  const { build } = store.record(NEW('demo', 'a'))
+  store.start(build.id, new Date(), { commit: commit('b'), reason: 'moved', tags: [['latest']] })
+  store.requeue(build.id, { reason: 'builder-unreachable', error: 'gone' })
+  store.start(build.id, new Date(), { commit: commit('c'), reason: 'moved', tags: [['latest']] })
+  t.same(previous, [null, null, null, commit('b')], 'queued, running on b, queued again, running on c after b')
 })
