@@ -14,11 +14,13 @@ import buildx, { type BuildxPluginOptions } from './plugins/buildx.js'
 import builds, { type BuildsPluginOptions } from './plugins/builds.js'
 import reports, { type ReportsPluginOptions } from './plugins/reports.js'
 import metrics from './plugins/metrics.js'
+import events, { type EventsPluginOptions } from './plugins/events.js'
 import health from './routes/health.js'
 import hook from './routes/hook.js'
 import buildRoutes from './routes/builds.js'
 import projectRoutes from './routes/projects.js'
 import metricsRoutes from './routes/metrics.js'
+import eventRoutes from './routes/events.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
@@ -38,6 +40,8 @@ export interface AppOptions {
   kube?: KubePluginOptions
   /** Commit status and notification retry timings (tests shorten them). */
   reports?: ReportsPluginOptions
+  /** The event stream's heartbeat (tests shorten it). */
+  events?: EventsPluginOptions
   /** Set by buildApp: removes every configured secret from each log line the logger writes. */
   logLineRedactor?: LogLineRedactor
 }
@@ -59,10 +63,12 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(reports, options.reports ?? {})
   await fastify.register(builds, options.builds ?? {})
   await fastify.register(metrics)
+  await fastify.register(events, options.events ?? {})
   await fastify.register(health)
   await fastify.register(buildRoutes)
   await fastify.register(projectRoutes)
   await fastify.register(metricsRoutes)
+  await fastify.register(eventRoutes)
   await fastify.register(hook)
 }, { name: 'app' })
 

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ErrorResponse } from '../lib/api/error-schema.js'
+import { streamSubscriber } from '../lib/builds/build-events.js'
+
+/** The record is serialised once per change (lib/builds/build-events.ts): sent as it is. */
+const asIs = (data: unknown): string => data as string
+
+const events: FastifyPluginAsyncTypebox = async function events (fastify) {
+  fastify.get('/events', {
+    config: { auth: 'bearer' },
+    sse: { kind: 'only', serializer: asIs },
+    schema: {
+      description: 'Server-Sent Events: `event: build` with the whole build record (as GET /builds/:id) on every change of a build; a `ready` event once subscribed, and a comment line as heartbeat.',
+      response: { 401: ErrorResponse, 406: ErrorResponse }
+    }
+  }, async (_request, reply) => {
+    const sse = reply.sse
+    sse.keepAlive()
+    const unsubscribe = fastify.buildEvents.subscribe(streamSubscriber(sse))
+    sse.onClose(unsubscribe)
+    await sse.send({ event: 'ready', data: '{}' })
+  })
+}
+
+export default events
