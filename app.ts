@@ -15,12 +15,14 @@ import builds, { type BuildsPluginOptions } from './plugins/builds.js'
 import reports, { type ReportsPluginOptions } from './plugins/reports.js'
 import metrics from './plugins/metrics.js'
 import events, { type EventsPluginOptions } from './plugins/events.js'
+import openapi from './plugins/openapi.js'
 import health from './routes/health.js'
 import hook from './routes/hook.js'
 import buildRoutes from './routes/builds.js'
 import projectRoutes from './routes/projects.js'
 import metricsRoutes from './routes/metrics.js'
 import eventRoutes from './routes/events.js'
+import openapiRoutes from './routes/openapi.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
@@ -64,12 +66,14 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(builds, options.builds ?? {})
   await fastify.register(metrics)
   await fastify.register(events, options.events ?? {})
+  await fastify.register(openapi)
   await fastify.register(health)
   await fastify.register(buildRoutes)
   await fastify.register(projectRoutes)
   await fastify.register(metricsRoutes)
   await fastify.register(eventRoutes)
   await fastify.register(hook)
+  await fastify.register(openapiRoutes)
 }, { name: 'app' })
 
 export function serverOptions (options: AppOptions, logLineRedactor: LogLineRedactor): FastifyServerOptions {

@@ -18,6 +18,14 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth
   }
+  interface FastifyInstance {
+    /**
+     * The auth of the routes declared in this context, and in the plugins it registers, that declare none
+     * themselves: for a plugin whose routes are not ours to write (the docs page). Set it with `decorate` in
+     * the one context that needs it, never on the root.
+     */
+    defaultAuth?: RouteAuth
+  }
   interface FastifyRequest {
     /** Who the request was authenticated as: a bearer token, or a Git host's verified signature. */
     authenticatedBy: 'bearer' | 'webhook' | null
@@ -94,12 +102,14 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
   }
 
   fastify.decorateRequest('authenticatedBy', null)
-  fastify.addHook('onRoute', (route) => {
-    const auth = route.config?.auth
-    if (auth === 'none') return
-    if (auth !== 'bearer' && auth !== 'webhook') {
+  fastify.addHook('onRoute', function (route) {
+    const auth = route.config?.auth ?? this.defaultAuth
+    if (auth !== 'none' && auth !== 'bearer' && auth !== 'webhook') {
       throw new BuildHookError('BH_ROUTE_AUTH_MISSING', `Route ${String(route.method)} ${route.url} declares no auth: set config.auth to 'bearer', 'webhook' or 'none'`)
     }
+    // A route given its context's default says so to whoever reads its config later (the OpenAPI document).
+    route.config = { ...route.config, auth }
+    if (auth === 'none') return
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat()
     route.onRequest = [auth === 'bearer' ? requireBearer : bearerOrWebhook, ...own]
     if (auth === 'webhook') {

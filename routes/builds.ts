@@ -33,6 +33,7 @@ const CancelAccepted = Type.Object({
 const LogText = Type.Unsafe<string | Readable>({ type: 'string', description: 'the build log, text/plain; charset=utf-8' })
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse }
+const tags = ['builds']
 
 const builds: FastifyPluginAsyncTypebox = async (fastify) => {
   const { store } = fastify
@@ -44,17 +45,17 @@ const builds: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/builds', {
     config: { auth: 'bearer' },
-    schema: { querystring: ListQuery, response: { 200: BuildList, ...errors } }
+    schema: { tags, summary: 'Builds, newest first, a page at a time', querystring: ListQuery, response: { 200: BuildList, ...errors } }
   }, async (request) => store.list(request.query))
 
   fastify.get('/builds/:id', {
     config: { auth: 'bearer' },
-    schema: { params: BuildParams, response: { 200: BuildRecordSchema, ...errors } }
+    schema: { tags, summary: "A build's record", params: BuildParams, response: { 200: BuildRecordSchema, ...errors } }
   }, async (request) => found(request.params.id))
 
   fastify.get('/builds/:id/logs', {
     config: { auth: 'bearer' },
-    schema: { params: BuildParams, querystring: LogQuery, response: { 200: LogText, ...errors } }
+    schema: { tags, summary: "A build's log, or its stream until the build ends (follow=true)", params: BuildParams, querystring: LogQuery, response: { 200: { content: { 'text/plain; charset=utf-8': { schema: LogText } } }, ...errors } }
   }, async (request, reply) => {
     const { id } = request.params
     found(id)
@@ -67,7 +68,7 @@ const builds: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/builds/:id/cancel', {
     config: { auth: 'bearer' },
-    schema: { params: BuildParams, response: { 202: CancelAccepted, ...errors, 409: ErrorResponse } }
+    schema: { tags, summary: 'Cancels a queued or running build', params: BuildParams, response: { 202: CancelAccepted, ...errors, 409: ErrorResponse } }
   }, async (request, reply) => {
     const { id } = request.params
     const result = fastify.builds.cancel(id)

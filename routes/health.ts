@@ -19,16 +19,17 @@ const NotReadyResponse = Type.Object({
 
 // Probes hit these every few seconds: log them only when something goes wrong.
 const probe = { config: { auth: 'none' as const }, logLevel: 'warn' as const }
+const tags = ['health']
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
     ...probe,
-    schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: { tags, summary: 'Liveness: 200 while the process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/ready', {
     ...probe,
-    schema: { response: { 200: ReadyResponse, 503: NotReadyResponse } }
+    schema: { tags, summary: 'Readiness: 200 when the service can take work, 503 with the reason otherwise', response: { 200: ReadyResponse, 503: NotReadyResponse } }
   }, async (_request, reply) => {
     const report = fastify.readiness.report()
     if (report.ready) return { ...report.components, status: report.status }

@@ -66,6 +66,8 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/:slug', {
     config: { auth: 'webhook' },
     schema: {
+      tags: ['hook'],
+      summary: "Builds the project: a Git host's push delivery, or an API call with an optional {\"commit\"}",
       params: Params,
       response: { 200: Type.Union([Duplicate, Ignored, Pong]), 202: Accepted, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 500: ErrorResponse, 502: ErrorResponse }
     }

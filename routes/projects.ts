@@ -29,6 +29,7 @@ const Project = Type.Object({
 })
 
 const SlugParams = Type.Object({ slug: Type.String() })
+const tags = ['projects']
 
 const RollbackBody = Type.Object({
   /** The build whose images to deploy again; without it, the one deployed before the current one. */
@@ -48,7 +49,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/projects', {
     config: { auth: 'bearer' },
-    schema: { response: { 200: Type.Object({ projects: Type.Array(Project) }), 401: ErrorResponse } }
+    schema: { tags, summary: 'The configured projects, what they run and their last build', response: { 200: Type.Object({ projects: Type.Array(Project) }), 401: ErrorResponse } }
   }, async () => {
     const latest = fastify.store.latest()
     const deployed = fastify.store.deploys.all()
@@ -76,7 +77,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { auth: 'bearer' },
     // No body (or an empty one, or {}) means the build deployed before the current one.
     preValidation: async (request) => { request.body ??= {} },
-    schema: { params: SlugParams, body: RollbackBody, response: { 202: BuildRecordSchema, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }
+    schema: { tags, summary: "Deploys an earlier build's images again, without building", params: SlugParams, body: RollbackBody, response: { 202: BuildRecordSchema, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } }
   }, async (request, reply) => {
     const project = bySlug.get(request.params.slug)
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)

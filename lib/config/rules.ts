@@ -3,8 +3,11 @@ import path from 'node:path'
 // Semantic rules for config values. Each check returns null when the value is fine, or the
 // reason it is not, phrased to follow "<toml path>: ".
 
-/** First path segments the service routes itself: a project slug may not take one. */
-export const RESERVED_SLUGS: readonly string[] = Object.freeze(['health', 'ready', 'metrics', 'builds', 'projects'])
+/**
+ * First path segments the service routes itself, or will (ui, events): a project slug may not take one.
+ * /openapi.json needs no entry: a slug has no '.'.
+ */
+export const RESERVED_SLUGS: readonly string[] = Object.freeze(['health', 'ready', 'metrics', 'builds', 'projects', 'docs', 'ui', 'events'])
 
 export const RESOURCE_KINDS = ['deployment', 'statefulset', 'daemonset'] as const
 export type ResourceKind = typeof RESOURCE_KINDS[number]

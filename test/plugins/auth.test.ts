@@ -84,6 +84,45 @@ t.test('a route with an unknown auth kind makes start-up fail', async t => {
   await t.rejects(promise, { code: 'BH_ROUTE_AUTH_MISSING' })
 })
 
+t.test("a context's defaultAuth covers the routes in it, and in what it registers, that declare none; nothing outside it", async t => {
+  const app = await build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.decorate('defaultAuth', 'none')
+      child.get('/theirs', async () => ({ ok: true }))
+      child.get('/declared', { config: { auth: 'bearer' } }, async () => ({ ok: true }))
+      await child.register(async (grandchild) => { grandchild.get('/deeper', async () => ({ ok: true })) })
+    })
+    app.register(async (sibling) => {
+      sibling.get('/sibling', { config: { auth: 'bearer' } }, async () => ({ ok: true }))
+    })
+  })
+  t.equal((await app.inject({ method: 'GET', url: '/theirs' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/deeper' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/declared' })).statusCode, 401, 'a route that declares its auth keeps it')
+  t.equal((await app.inject({ method: 'GET', url: '/sibling' })).statusCode, 401)
+  t.notOk(app.defaultAuth, 'the root has none')
+  await t.rejects(build(t, {}, {}, app => {
+    app.register(async (child) => { child.decorate('defaultAuth', 'none') })
+    app.register(async (other) => { other.get('/elsewhere', async () => ({ ok: true })) })
+  }), { code: 'BH_ROUTE_AUTH_MISSING', message: /^Route GET \/elsewhere declares no auth/ })
+})
+
+t.test("a route's config says the auth it got, its own or its context's default", async t => {
+  const seen = new Map<string, unknown>()
+  const app = await build(t, {}, {}, app => {
+    app.register(async (child) => {
+      child.decorate('defaultAuth', 'none')
+      child.get('/defaulted', async (request) => { seen.set('defaulted', request.routeOptions.config.auth); return {} })
+    })
+    app.register(async (child) => {
+      child.get('/own', { config: { auth: 'bearer' } }, async (request) => { seen.set('own', request.routeOptions.config.auth); return {} })
+    })
+  })
+  await app.inject({ method: 'GET', url: '/defaulted' })
+  await app.inject({ method: 'GET', url: '/own', headers: { authorization: `Bearer ${TOKENS[0]}` } })
+  t.same(Object.fromEntries(seen), { defaulted: 'none', own: 'bearer' })
+})
+
 t.test("a route's own onRequest hooks run after authentication", async t => {
   const seen: string[] = []
   const app = await build(t, {}, {}, app => {

@@ -2,6 +2,7 @@ import path from 'node:path'
 import t from 'tap'
 import { build, MINIMAL_CONFIG, writeConfig } from '../helper.js'
 import { RESERVED_SLUGS } from '../../lib/config/index.js'
+import { checkSlug } from '../../lib/config/rules.js'
 
 t.test('the config plugin decorates the validated environment and settings', async t => {
   const file = writeConfig(t, MINIMAL_CONFIG)
@@ -48,7 +49,7 @@ t.test('a missing config fails start-up with the absolute path', async t => {
   })
 })
 
-t.test('every first path segment the service routes is a reserved slug', async t => {
+t.test('every first path segment the service routes is a reserved slug, or no slug at all', async t => {
   const segments = new Set<string>()
   await build(t, {}, {}, app => {
     app.addHook('onRoute', route => {
@@ -56,6 +57,8 @@ t.test('every first path segment the service routes is a reserved slug', async t
       if (first !== undefined && first !== '' && !first.startsWith(':')) segments.add(first)
     })
   })
-  t.ok(segments.size > 0)
-  for (const segment of segments) t.ok(RESERVED_SLUGS.includes(segment), `/${segment} is reserved`)
+  t.ok(segments.has('docs') && segments.has('openapi.json'))
+  for (const segment of segments) t.not(checkSlug(segment), null, `/${segment} cannot be a slug`)
+  t.match(checkSlug('openapi.json'), /^must match/, "'.' is not allowed in a slug")
+  for (const segment of ['docs', 'ui', 'events']) t.ok(RESERVED_SLUGS.includes(segment), `/${segment} is reserved`)
 })

@@ -253,11 +253,11 @@ t.test('duplicate slugs are reported at the later project', async t => {
 })
 
 t.test('slugs must be lowercase route segments and not a route of the service', async t => {
-  for (const slug of ['My_App', '-demo', 'demo/x', 'dé']) {
+  for (const slug of ['My_App', '-demo', 'demo/x', 'dé', 'openapi.json']) {
     t.same(problemsOf(edit('slug = "demo"', `slug = "${slug}"`)), ['projects[0].slug: must match [a-z0-9][a-z0-9-]* (lowercase letters, digits and dashes)'], slug)
   }
   t.same(problemsOf(edit('slug = "demo"', `slug = "${'a'.repeat(64)}"`)), ['projects[0].slug: must be at most 63 characters'])
-  for (const slug of ['health', 'ready', 'metrics', 'builds', 'projects']) {
+  for (const slug of ['health', 'ready', 'metrics', 'builds', 'projects', 'docs', 'ui', 'events']) {
     t.same(problemsOf(edit('slug = "demo"', `slug = "${slug}"`)), [`projects[0].slug: '${slug}' is reserved for the service's own route /${slug}`], slug)
   }
 })
