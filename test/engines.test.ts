@@ -19,7 +19,7 @@ function excluding (version: string): string[] {
 
 t.test("every installed package runs on the oldest Node that package.json's engines allows", async t => {
   const oldest = semver.minVersion(manifest.engines.node)!.version
-  t.equal(oldest, '20.19.0')
+  t.equal(oldest, '20.20.2')
   t.same(excluding(oldest), [], `npm ci on Node ${oldest} would print EBADENGINE for these`)
 })
 
