@@ -10,8 +10,10 @@ const events: FastifyPluginAsyncTypebox = async function events (fastify) {
     config: { auth: 'bearer' },
     sse: { kind: 'only', serializer: asIs },
     schema: {
+      tags: ['builds'],
+      summary: 'Every change of every build, as Server-Sent Events',
       description: 'Server-Sent Events: `event: build` with the whole build record (as GET /builds/:id) on every change of a build; a `ready` event once subscribed, and a comment line as heartbeat.',
-      response: { 401: ErrorResponse, 406: ErrorResponse }
+      response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: ErrorResponse, 406: ErrorResponse }
     }
   }, async (_request, reply) => {
     const sse = reply.sse
