@@ -4,7 +4,7 @@ import path from 'node:path'
 // reason it is not, phrased to follow "<toml path>: ".
 
 /** First path segments the service routes itself: a project slug may not take one. */
-export const RESERVED_SLUGS: readonly string[] = Object.freeze(['health', 'ready', 'metrics', 'builds', 'projects'])
+export const RESERVED_SLUGS: readonly string[] = Object.freeze(['health', 'ready', 'metrics', 'builds', 'projects', 'events', 'ui'])
 
 export const RESOURCE_KINDS = ['deployment', 'statefulset', 'daemonset'] as const
 export type ResourceKind = typeof RESOURCE_KINDS[number]
