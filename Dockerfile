@@ -28,6 +28,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard (GET /ui/): plain files served as they are, next to dist/ (routes/ui.ts finds <app>/ui).
+COPY ui ./ui
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

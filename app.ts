@@ -23,6 +23,7 @@ import projectRoutes from './routes/projects.js'
 import metricsRoutes from './routes/metrics.js'
 import eventRoutes from './routes/events.js'
 import openapiRoutes from './routes/openapi.js'
+import uiRoutes from './routes/ui.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
@@ -74,6 +75,8 @@ export const app = fp<AppOptions>(async function app (fastify, options) {
   await fastify.register(eventRoutes)
   await fastify.register(hook)
   await fastify.register(openapiRoutes)
+  // The dashboard: static files after the API (it only reads the API, with the user's token).
+  await fastify.register(uiRoutes)
 }, { name: 'app' })
 
 export function serverOptions (options: AppOptions, logLineRedactor: LogLineRedactor): FastifyServerOptions {

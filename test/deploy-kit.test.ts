@@ -133,6 +133,7 @@ t.test('the Dockerfile: Node LTS, non-root, tini then node dist/server.js, no HE
   t.notMatch(dockerfile, /^HEALTHCHECK/m)
   t.match(dockerfile, /npm prune --omit=dev/)
   t.match(dockerfile, /apt-get install .*\bgit\b/)
+  t.match(dockerfile, /^COPY ui \.\/ui$/m, 'the dashboard\'s files, served from <app>/ui')
   const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n')
   for (const entry of ['.git', 'node_modules', 'dist', 'data', 'test']) t.ok(ignored.includes(entry), entry)
 })

@@ -4,7 +4,7 @@ import path from 'node:path'
 // reason it is not, phrased to follow "<toml path>: ".
 
 /**
- * First path segments the service routes itself, or will (ui, events): a project slug may not take one.
+ * First path segments the service routes itself (the API, its description, the dashboard): a project slug may not take one.
  * /openapi.json needs no entry: a slug has no '.'.
  */
 export const RESERVED_SLUGS: readonly string[] = Object.freeze(['health', 'ready', 'metrics', 'builds', 'projects', 'docs', 'ui', 'events'])

@@ -17,7 +17,8 @@ interface Document {
 }
 
 // The pages about the API, hidden from the document they serve.
-const OWN = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')
+// The description's own routes, and the dashboard's files (routes/ui.ts): not API, hidden from the document.
+const OWN = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/') || url === '/ui' || url.startsWith('/ui/')
 
 async function documented (t: Test, register?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance, doc: Document }> {
   const app = await build(t, {}, {}, register)
@@ -35,7 +36,7 @@ t.test('GET /openapi.json is an OpenAPI 3 document of build-hook, with no token'
   t.same(Object.keys(doc.components.securitySchemes).sort(), ['bearer', 'webhookSignature'])
 })
 
-t.test('every route of the app is in the document with its methods, but HEAD and the documentation itself', async t => {
+t.test('every route of the app is in the document with its methods, but HEAD, the documentation itself and the dashboard\'s files', async t => {
   const declared = new Set<string>()
   const hidden = new Set<string>()
   const { doc } = await documented(t, app => {

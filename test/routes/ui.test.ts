@@ -1,0 +1,47 @@
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import t from 'tap'
+import { uiRoot, UI_HEADERS } from '../../routes/ui.js'
+import { build, ROOT } from '../helper.js'
+
+// GET /ui/: the dashboard's static files, open (the data behind them needs the token), with a strict CSP.
+
+t.test('/ui redirects to /ui/, which is index.html with the security headers and no-cache', async t => {
+  const app = await build(t)
+  const bare = await app.inject({ url: '/ui' })
+  t.equal(bare.statusCode, 301)
+  t.equal(bare.headers.location, '/ui/')
+  const index = await app.inject({ url: '/ui/' })
+  t.equal(index.statusCode, 200)
+  t.match(index.headers['content-type'], /^text\/html/)
+  t.match(index.body, /<script type="module" src="app.js"><\/script>/)
+  t.notMatch(index.body, /style=|<script>|<style/, 'no inline script or style')
+  for (const [name, value] of Object.entries(UI_HEADERS)) t.equal(index.headers[name], value, name)
+  t.match(index.headers['content-security-policy'], /default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'/)
+  t.ok(index.headers.etag, 'an ETag to revalidate with')
+  const again = await app.inject({ url: '/ui/', headers: { 'if-none-match': String(index.headers.etag) } })
+  t.equal(again.statusCode, 304, 'unchanged: a 304')
+})
+
+t.test('scripts and styles are served with their types; unknown files, dot files and paths out of ui/ are not', async t => {
+  const app = await build(t)
+  const script = await app.inject({ url: '/ui/app.js' })
+  t.equal(script.statusCode, 200)
+  t.match(script.headers['content-type'], /^(text|application)\/javascript/)
+  t.equal(script.headers['x-content-type-options'], 'nosniff')
+  const style = await app.inject({ url: '/ui/style.css' })
+  t.match(style.headers['content-type'], /^text\/css/)
+  t.equal((await app.inject({ url: '/ui/nothing.js' })).statusCode, 404)
+  for (const url of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fapp.ts']) {
+    const res = await app.inject({ url })
+    t.ok(res.statusCode === 403 || res.statusCode === 404, `${url}: ${res.statusCode}`)
+    t.notMatch(res.body, /"name": "build-hook"/)
+  }
+  t.equal((await app.inject({ url: '/ui/.hidden' })).statusCode, 404)
+  t.equal((await app.inject({ method: 'POST', url: '/ui/' })).statusCode, 404, 'POST /ui/ is no route (and ui is a reserved slug)')
+})
+
+t.test('the ui folder is found from the sources and from dist/', async t => {
+  t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'routes', 'ui.ts')).href), path.join(ROOT, 'ui'))
+  t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'routes', 'ui.js')).href), path.join(ROOT, 'ui'))
+})
