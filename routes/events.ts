@@ -2,6 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse } from '../lib/api/error-schema.js'
 import { streamSubscriber } from '../lib/builds/build-events.js'
 
+/** A client that has this much unread is closed: it reconnects, rather than the service holding its events. */
+const MAX_BACKLOG_BYTES = 1024 * 1024
+
 /** The record is serialised once per change (lib/builds/build-events.ts): sent as it is. */
 const asIs = (data: unknown): string => data as string
 
@@ -18,7 +21,13 @@ const events: FastifyPluginAsyncTypebox = async function events (fastify) {
   }, async (_request, reply) => {
     const sse = reply.sse
     sse.keepAlive()
-    const unsubscribe = fastify.buildEvents.subscribe(streamSubscriber(sse))
+    const raw = reply.raw
+    const unsubscribe = fastify.buildEvents.subscribe(streamSubscriber({
+      get isConnected () { return sse.isConnected },
+      get backlogged () { return raw.writableLength > MAX_BACKLOG_BYTES },
+      send: message => sse.send(message),
+      close: () => sse.close()
+    }))
     sse.onClose(unsubscribe)
     await sse.send({ event: 'ready', data: '{}' })
   })

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../store/build-store.js'
+import type { BuildStore, ChangeEvent, UpdateEvent } from '../store/build-store.js'
 import type { BuildRecord } from './record.js'
 
 /** One subscriber of the event stream (an open GET /events). */
@@ -9,24 +9,30 @@ export interface BuildEventSubscriber {
   close: () => void
 }
 
-export interface BuildEventSource {
-  get: (id: number) => BuildRecord | null
-  on: (event: 'change', listener: (event: ChangeEvent) => void) => unknown
-  off: (event: 'change', listener: (event: ChangeEvent) => void) => unknown
-}
+/** What the stream needs of the build store: its records, and its change and update events. */
+export type BuildEventSource = Pick<BuildStore, 'get' | 'on' | 'off'>
 
 /** The part of an open event stream (@fastify/sse's reply.sse) that a subscriber writes to. */
 export interface EventStream {
   readonly isConnected: boolean
+  /** The client stopped reading: what is written for it piles up in memory. */
+  readonly backlogged: boolean
   send: (message: { event: string, data: string }) => Promise<void>
   close: () => void
 }
 
-/** A subscriber writing to `stream`: a stream that closed (or fails a write) misses the event; its close unsubscribes it. */
+/**
+ * A subscriber writing to `stream`: a stream that closed (or fails a write) misses the event, and one whose
+ * client stopped reading is closed (it reconnects, and reads the state again); its close unsubscribes it.
+ */
 export function streamSubscriber (stream: EventStream): BuildEventSubscriber {
   return {
     build: json => {
       if (!stream.isConnected) return
+      if (stream.backlogged) {
+        stream.close()
+        return
+      }
       stream.send({ event: 'build', data: json }).catch(() => {})
     },
     close: () => stream.close()
@@ -40,12 +46,13 @@ export function streamSubscriber (stream: EventStream): BuildEventSubscriber {
 export class BuildEvents {
   readonly #store: BuildEventSource
   readonly #subscribers = new Set<BuildEventSubscriber>()
-  readonly #onChange = (event: ChangeEvent): void => this.#changed(event)
+  readonly #onChange = (event: ChangeEvent | UpdateEvent): void => this.changed(event.id)
   #closed = false
 
   constructor (store: BuildEventSource) {
     this.#store = store
     store.on('change', this.#onChange)
+    store.on('updated', this.#onChange)
   }
 
   get size (): number {
@@ -66,13 +73,15 @@ export class BuildEvents {
   shutDown (): void {
     this.#closed = true
     this.#store.off('change', this.#onChange)
+    this.#store.off('updated', this.#onChange)
     for (const subscriber of this.#subscribers) subscriber.close()
     this.#subscribers.clear()
   }
 
-  #changed (event: ChangeEvent): void {
+  /** Build `id`'s record changed (its status, an image, its deploy, or one of its reports). */
+  changed (id: number): void {
     if (this.#subscribers.size === 0) return
-    const json = JSON.stringify(this.#store.get(event.id))
+    const json = JSON.stringify(this.#store.get(id))
     for (const subscriber of this.#subscribers) subscriber.build(json)
   }
 }

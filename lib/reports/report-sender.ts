@@ -23,6 +23,7 @@ export type SendOutcome = typeof SEND_OUTCOMES[number]
 
 /** An attempt ended: delivered, to be retried, or given up on. */
 export interface SentEvent {
+  buildId: number
   project: string
   kind: ReportKind
   outcome: SendOutcome
@@ -149,7 +150,7 @@ export class ReportSender extends EventEmitter<{ sent: [SentEvent] }> {
   }
 
   #sent (report: DueReport, outcome: SendOutcome): void {
-    this.emit('sent', { project: report.project, kind: report.kind, outcome })
+    this.emit('sent', { buildId: report.buildId, project: report.project, kind: report.kind, outcome })
   }
 
   #headers (report: DueReport, target: SendTarget): Readonly<Record<string, string>> {

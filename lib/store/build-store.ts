@@ -93,6 +93,11 @@ export interface FinalEvent {
 }
 export type ChangeEvent = FinalEvent
 
+/** A build's record changed without a change of status (an image's progress, the deploy step). */
+export interface UpdateEvent {
+  id: number
+}
+
 /** What else a build change means for the commits a build showed states on. */
 export interface PlanContext {
   /** Starting: the commit an earlier attempt built (and showed states on), when this one builds another. */
@@ -135,7 +140,7 @@ export type DeployPatch = Pick<DeployState, 'status' | 'error'> & Partial<Pick<D
  * Builds in SQLite (WAL) under DATA_DIR. Every write is committed before the call returns, so what a
  * caller was told is recorded survives a crash right after.
  */
-export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [ChangeEvent] }> {
+export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [ChangeEvent], updated: [UpdateEvent] }> {
   readonly db: Db
   readonly file: string
   readonly #statements = new Map<string, Statement>()
@@ -351,12 +356,14 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     const names = Object.keys(columns)
     this.#sql(`UPDATE build_images SET ${names.map(name => `${name} = @${name}`).join(', ')} WHERE build_id = @id AND position = @position`)
       .run({ ...columns, id, position })
+    this.emit('updated', { id })
   }
 
   setDeploy (id: number, deploy: DeployPatch): void {
     this.#sql(`
       UPDATE builds SET deploy_status = ?, deploy_error = ?, deploy_strategy = coalesce(?, deploy_strategy), deploy_reason = coalesce(?, deploy_reason) WHERE id = ?
     `).run(deploy.status, deploy.error, deploy.strategy ?? null, deploy.reason ?? null, id)
+    this.emit('updated', { id })
   }
 
   /**
@@ -365,7 +372,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * again, only that changes). Returns what the project runs now.
    */
   recordDeploy (id: number, deploy: Pick<Deployed, 'strategy' | 'status' | 'commit'>, now = new Date()): Deployed {
-    return this.db.transaction((): Deployed => {
+    const deployed = this.db.transaction((): Deployed => {
       const build = this.get(id)!
       const at = now.toISOString()
       const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
@@ -373,6 +380,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
       if (added) this.#sql('UPDATE builds SET deployed_at = ? WHERE id = ?').run(at, id)
       return this.deploys.current(build.project)!
     })()
+    this.emit('updated', { id })
+    return deployed
   }
 
   /**

@@ -14,8 +14,8 @@ t.test('builds of projects or images no longer in the config add no series', asy
   const reports = new EventEmitter<{ sent: [SentEvent] }>()
   const metrics = new BuildMetrics({ projects: ['kept'], repositories: new Map([['kept', ['kept/web']]]), store, builderReady: () => true, reports })
   t.teardown(() => metrics.close())
-  reports.emit('sent', { project: 'kept', kind: 'status', outcome: 'delivered' })
-  reports.emit('sent', { project: 'gone', kind: 'status', outcome: 'delivered' })
+  reports.emit('sent', { buildId: 1, project: 'kept', kind: 'status', outcome: 'delivered' })
+  reports.emit('sent', { buildId: 2, project: 'gone', kind: 'status', outcome: 'delivered' })
   for (const project of [kept!, gone!]) {
     const { build } = store.record(newBuild(project, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
     store.start(build.id)

@@ -58,7 +58,7 @@ async function listening (t: Test, options: Parameters<typeof harness>[2] = {}) 
 const builds = (stream: Stream, id: number): BuildRecord[] =>
   stream.events.filter(event => event.event === 'build').map(event => JSON.parse(event.data) as BuildRecord).filter(build => build.id === id)
 
-t.test('a subscriber gets a ready event, then every change of a build with its whole record, in order', async t => {
+t.test('a subscriber gets a ready event, then every change of a build\'s record (status, images, deploy) with the whole record, in order', async t => {
   const { app, base } = await listening(t)
   const stream = await subscribe(base)
   t.teardown(stream.close)
@@ -72,7 +72,9 @@ t.test('a subscriber gets a ready event, then every change of a build with its w
     const records = builds(stream, id)
     return records.at(-1)?.status === 'succeeded' ? records : undefined
   }, 'the succeeded event')
-  t.same(seen.map(build => build.status), ['queued', 'running', 'succeeded'])
+  t.same(seen.map(build => build.status).filter((status, i, all) => status !== all[i - 1]), ['queued', 'running', 'succeeded'])
+  t.ok(seen.some(build => build.status === 'running' && build.images[0]!.status === 'running'), 'an image\'s progress is an event too')
+  t.ok(seen.some(build => build.status === 'running' && build.images[0]!.digest !== null), 'and its digest, before the build ends')
   t.same(seen.at(-1), JSON.parse((await app.inject({ url: `/builds/${id}`, headers: auth })).body), 'the record as GET /builds/:id has it')
   t.equal(done.status, 'succeeded')
 })
