@@ -20,6 +20,9 @@ export const UI_HEADERS = Object.freeze({
   'cache-control': 'no-cache'
 })
 
+/** The kinds of file the dashboard is made of; anything else in ui/ is a 404. */
+const SERVED = /\.(html|js|css|png|svg|ico)$/
+
 export interface UiPluginOptions {
   /** Where the dashboard's files are (tests only); <package>/ui by default. */
   root?: string
@@ -41,12 +44,15 @@ const ui: FastifyPluginAsync<UiPluginOptions> = async (fastify, options) => {
   const config = { auth: 'none' as const }
   // Files, not API: kept out of the OpenAPI description.
   const schema = { hide: true }
-  // Relative URLs in index.html (app.js, style.css, ../projects) need the trailing slash.
-  fastify.get('/ui', { config, schema }, async (_request, reply) => reply.redirect('/ui/', 301))
+  // Relative URLs in index.html (app.js, style.css, ../projects) need the trailing slash. The redirect is
+  // relative (/ui -> ui/, so a path prefix in front of the service is kept) and temporary (not cached for good).
+  fastify.get('/ui', { config, schema }, async (_request, reply) => reply.redirect('ui/', 302))
   fastify.get<{ Params: { '*': string } }>('/ui/*', { config, schema }, async (request, reply) => {
-    const file = request.params['*']
+    const file = request.params['*'] === '' ? 'index.html' : request.params['*']
+    // The dashboard's files only: not ui/tsconfig.json or anything else that lies in the folder.
+    if (!SERVED.test(file)) return reply.callNotFound()
     // @fastify/send refuses paths out of root (403) and dot files (404), and answers ETag / If-None-Match.
-    return reply.sendFile(file === '' ? 'index.html' : file, { cacheControl: false })
+    return reply.sendFile(file, { cacheControl: false })
   })
 }
 

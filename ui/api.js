@@ -95,10 +95,12 @@ export async function stream (path, signal, onText, headers) {
  * GET /events (EventSource cannot send a header, so fetch): each event as it comes. Blocks end with a blank
  * line; `event:` and `data:` lines make the event; `:` lines are comments (heartbeats).
  * @param {AbortSignal} signal @param {(event: string, data: string) => void} onEvent
+ * @param {() => void} [onBytes] called on every chunk that arrives (heartbeats too)
  */
-export async function events (signal, onEvent) {
+export async function events (signal, onEvent, onBytes) {
   let buffer = ''
   await stream('events', signal, text => {
+    onBytes?.()
     buffer += text.replace(/\r/g, '')
     let end
     while ((end = buffer.indexOf('\n\n')) >= 0) {

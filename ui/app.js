@@ -8,6 +8,8 @@ import { badge, details, duration, fill, h, refreshTimes, short, shortDigest, ti
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded']
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'superseded'])
 const PAGE_SIZE = 25
+/** No byte (event or heartbeat, sent every 15 s) for this long: the connection is taken as dead. */
+const SILENCE_MS = 45_000
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'))
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'))
@@ -32,9 +34,10 @@ function showSignIn (message) {
   nav.hidden = true
   live.hidden = true
   signOutButton.hidden = true
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' })
+  // No name: a form submit that slipped past the script can never put the token in a URL.
+  const input = h('input', { id: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' })
   const error = h('p', { class: 'error', role: 'alert' }, message)
-  const form = h('form', { class: 'card sign-in', 'aria-labelledby': 'sign-in-title' },
+  const form = h('form', { class: 'card sign-in', method: 'post', action: '#', 'aria-labelledby': 'sign-in-title' },
     h('h1', { id: 'sign-in-title' }, 'Sign in'),
     h('label', { for: 'token' }, 'Bearer token'),
     input,
@@ -80,23 +83,44 @@ function start () {
   route()
 }
 
-/** GET /events for as long as the session lasts, again after a pause when it drops (and the page is read again). @param {AbortSignal} signal */
+/**
+ * GET /events for as long as the session lasts, again after a pause when it drops or falls silent; every
+ * `ready` (the first one too) reads the page again: what changed before the stream was there is not lost.
+ * @param {AbortSignal} signal
+ */
 async function subscribe (signal) {
-  let first = true
+  let again = false
   while (!signal.aborted) {
-    setLive('connecting', 'Connecting…')
+    setLive('connecting', again ? 'Reconnecting…' : 'Connecting…')
+    again = true
+    const connection = new AbortController()
+    const stop = () => connection.abort()
+    signal.addEventListener('abort', stop, { once: true })
+    // A half-open connection brings nothing, not even the heartbeat: abort it and connect again.
+    let silent = false
+    let watchdog = setTimeout(() => { silent = true; stop() }, SILENCE_MS)
+    const heard = () => {
+      clearTimeout(watchdog)
+      watchdog = setTimeout(() => { silent = true; stop() }, SILENCE_MS)
+    }
     try {
-      await events(signal, (event, data) => {
-        if (event === 'ready') {
-          setLive('live', 'Live')
-          if (!first) route() // what changed while the stream was down
-          first = false
-        } else if (event === 'build') {
-          onBuild(/** @type {BuildRecord} */ (JSON.parse(data)))
+      await events(connection.signal, (event, data) => {
+        try {
+          if (event === 'ready') {
+            setLive('live', 'Live')
+            route()
+          } else if (event === 'build') {
+            onBuild(/** @type {BuildRecord} */ (JSON.parse(data)))
+          }
+        } catch (err) {
+          console.error(`The ${event} event could not be shown:`, err) // the stream goes on
         }
-      })
+      }, heard)
     } catch { /* dropped, refused or aborted */ }
+    clearTimeout(watchdog)
+    signal.removeEventListener('abort', stop)
     if (signal.aborted) return
+    if (silent) continue // straight back: the stream fell silent, the service may well be there
     setLive('offline', 'Offline: reconnecting')
     await new Promise(resolve => setTimeout(resolve, 3000))
   }
@@ -168,10 +192,39 @@ const buildLink = (/** @type {number} */ id) => h('a', { href: `#/builds/${id}` 
 async function projectsPage (signal) {
   projects = await readProjects(signal)
   const list = h('div', { class: 'cards' })
-  const render = () => fill(list, projects.length === 0 ? h('p', null, 'No projects are configured.') : projects.map(projectCard))
+  /** Each project's card, kept across renders (its button and outcome line too): only its details are redrawn. @type {Map<string, { card: HTMLElement, body: HTMLElement }>} */
+  const cards = new Map()
+  const render = () => {
+    const shown = projects.map(project => {
+      let card = cards.get(project.slug)
+      if (card === undefined) {
+        card = projectCard(project)
+        cards.set(project.slug, card)
+      }
+      fill(card.body, projectDetails(project))
+      return card.card
+    })
+    const same = shown.length === list.children.length && shown.every((card, i) => list.children[i] === card)
+    if (!same || shown.length === 0) fill(list, shown.length === 0 ? h('p', null, 'No projects are configured.') : shown)
+  }
   render()
   fill(main, h('h1', null, 'Projects'), list)
+  // A finished build may have changed what is deployed: the projects are read again, one read at a time,
+  // and once more when asked again during a read.
   let reading = false
+  let dirty = false
+  const reread = () => {
+    if (reading) {
+      dirty = true
+      return
+    }
+    reading = true
+    dirty = false
+    readProjects(signal).then(answer => { projects = answer; render() }).catch(() => {}).finally(() => {
+      reading = false
+      if (dirty && !signal.aborted) reread()
+    })
+  }
   onBuild = build => {
     const project = projects.find(p => p.slug === build.project)
     if (project === undefined) return
@@ -179,41 +232,44 @@ async function projectsPage (signal) {
       project.lastBuild = { id: build.id, status: build.status, commit: build.commit ?? build.trigger.commit, createdAt: build.createdAt, finishedAt: build.finishedAt }
     }
     render()
-    // A finished build may have changed what is deployed: read the projects again (once at a time).
-    if (FINAL.has(build.status) && !reading) {
-      reading = true
-      readProjects(signal).then(answer => { projects = answer; render() }).catch(() => {}).finally(() => { reading = false })
-    }
+    if (FINAL.has(build.status)) reread()
   }
 }
 
-/** @param {Project} project */
+/** A project's card: its details go in `body`. @param {Project} project */
 function projectCard (project) {
-  const last = project.lastBuild
-  const deployed = project.deployed
   const line = outcomeLine()
   const button = h('button', { type: 'button' }, 'Build now')
   button.addEventListener('click', () => act(button, line, async () => {
     const answer = /** @type {{ id: number, duplicate?: boolean }} */ (await api(project.slug, { method: 'POST' }))
     return h('span', null, answer.duplicate === true ? 'Already queued or running: build ' : 'Queued: build ', buildLink(answer.id))
   }))
-  return h('section', { class: 'card project', 'aria-labelledby': `project-${project.slug}` },
+  const body = h('div')
+  const card = h('section', { class: 'card project', 'aria-labelledby': `project-${project.slug}` },
     h('h2', { id: `project-${project.slug}` }, project.name, ' ', h('span', { class: 'muted slug' }, project.slug)),
-    details([
-      ['Branch', h('code', null, project.branch)],
-      ['Images', h('ul', { class: 'plain' }, project.images.map(image => h('li', null, h('code', null, image.image))))],
-      ['Last build', last === null
-        ? 'none yet'
-        : [badge(last.status), ' ', buildLink(last.id), ' ', h('code', null, short(last.commit)), ' ', time(last.createdAt)]],
-      ['Deployed', deployed === null
-        ? (project.deployments === null ? 'no deployments' : 'nothing yet')
-        : h('div', null,
-          badge(deployed.status), ' build ', buildLink(deployed.build), ' ', h('code', null, short(deployed.commit)), ' ', deployed.strategy, ' ', time(deployed.at),
-          deployed.rollbackOf === null ? null : h('span', null, ' (rollback to ', buildLink(deployed.rollbackOf), ')'),
-          h('ul', { class: 'plain digests' }, Object.entries(deployed.digests).map(([image, digest]) => h('li', null, h('code', null, image), ' ', h('code', { title: digest }, shortDigest(digest))))))]
-    ]),
+    body,
     h('div', { class: 'actions' }, button, h('a', { href: `#/builds?project=${encodeURIComponent(project.slug)}` }, 'Its builds')),
     line)
+  return { card, body }
+}
+
+/** @param {Project} project */
+function projectDetails (project) {
+  const last = project.lastBuild
+  const deployed = project.deployed
+  return details([
+    ['Branch', h('code', null, project.branch)],
+    ['Images', h('ul', { class: 'plain' }, project.images.map(image => h('li', null, h('code', null, image.image))))],
+    ['Last build', last === null
+      ? 'none yet'
+      : [badge(last.status), ' ', buildLink(last.id), ' ', h('code', null, short(last.commit)), ' ', time(last.createdAt)]],
+    ['Deployed', deployed === null
+      ? (project.deployments === null ? 'no deployments' : 'nothing yet')
+      : h('div', null,
+        badge(deployed.status), ' build ', buildLink(deployed.build), ' ', h('code', null, short(deployed.commit)), ' ', deployed.strategy, ' ', time(deployed.at),
+        deployed.rollbackOf === null ? null : h('span', null, ' (rollback to ', buildLink(deployed.rollbackOf), ')'),
+        h('ul', { class: 'plain digests' }, Object.entries(deployed.digests).map(([image, digest]) => h('li', null, h('code', null, image), ' ', h('code', { title: digest }, shortDigest(digest))))))]
+  ])
 }
 
 // ---- Builds -----------------------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import { build, ROOT } from '../helper.js'
 t.test('/ui redirects to /ui/, which is index.html with the security headers and no-cache', async t => {
   const app = await build(t)
   const bare = await app.inject({ url: '/ui' })
-  t.equal(bare.statusCode, 301)
-  t.equal(bare.headers.location, '/ui/')
+  t.equal(bare.statusCode, 302, 'temporary: a browser does not keep it for good')
+  t.equal(bare.headers.location, 'ui/', 'relative: behind a path prefix it stays under the prefix')
+  t.equal(new URL(String(bare.headers.location), 'https://ci.test/hooks/ui').href, 'https://ci.test/hooks/ui/', 'resolved behind a prefix')
+  t.equal(new URL(String(bare.headers.location), 'https://ci.test/ui').href, 'https://ci.test/ui/')
   const index = await app.inject({ url: '/ui/' })
   t.equal(index.statusCode, 200)
   t.match(index.headers['content-type'], /^text\/html/)
@@ -38,6 +40,11 @@ t.test('scripts and styles are served with their types; unknown files, dot files
     t.notMatch(res.body, /"name": "build-hook"/)
   }
   t.equal((await app.inject({ url: '/ui/.hidden' })).statusCode, 404)
+  // Only the kinds of file the dashboard is made of: its type-checking config is not served.
+  for (const url of ['/ui/tsconfig.json', '/ui/tsconfig', '/ui/app.js.map', '/ui/index.html.bak']) {
+    t.equal((await app.inject({ url })).statusCode, 404, url)
+  }
+  t.equal((await app.inject({ url: '/ui/index.html' })).statusCode, 200, 'index.html by name')
   t.equal((await app.inject({ method: 'POST', url: '/ui/' })).statusCode, 404, 'POST /ui/ is no route (and ui is a reserved slug)')
 })
 

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import type { BuildRecord } from '../../lib/builds/record.js'
 import { builderReady, buildIn, buildOf, configToml, finished, harness, ROOT, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
+import { startGitServer } from '../fixtures/git-server.js'
 
 // The dashboard (GET /ui/) in a real browser: Debian's Chromium driven by playwright-core, against a listening
 // app with the docker and Kubernetes doubles. Skipped, saying why, on a machine without Chromium.
@@ -36,12 +37,15 @@ function browserTest (name: string, fn: (t: Test) => Promise<void>): void {
   })
 }
 
-/** A listening app with project `demo` (deployments on the Kubernetes double) and `other`, and a fresh page. */
-async function setup (t: Test, browser: Browser, viewport = { width: 1280, height: 900 }) {
+/**
+ * A listening app with project `demo` (deployments on the Kubernetes double; its code at `demo`, a
+ * https://git.test URL by default) and `other`, and a fresh page.
+ */
+async function setup (t: Test, browser: Browser, viewport = { width: 1280, height: 900 }, demo: { url?: string, branch?: string } = {}) {
   const kube = await startFakeKube(t, tempDir(t))
   kube.add('deployments', 'demo', 'web', { replicas: 1, containers: [{ name: 'web', image: `${WEB}:latest` }] })
   const deployments = '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\nstrategy = "digest"\n'
-  const h = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo', extra: deployments }, { slug: 'other' }])), KUBECONFIG: kube.kubeconfig })
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo', extra: deployments, ...demo }, { slug: 'other' }])), KUBECONFIG: kube.kubeconfig })
   const base = await h.app.listen({ host: '127.0.0.1', port: 0 })
   await builderReady(h.app)
   const context = await browser.newContext({ viewport })
@@ -69,6 +73,12 @@ async function signIn (page: Page, base: string, token: string = TOKENS[0]): Pro
 /** The token the page keeps (evaluated in the page: this file has no DOM types). */
 const storedToken = (page: Page) => page.evaluate<string | null>("sessionStorage.getItem('build-hook.token')")
 
+/** Signed in, the page read and the event stream there (every `ready` reads the page again). */
+async function signedIn (page: Page, base: string): Promise<void> {
+  await signIn(page, base)
+  await page.locator('#live').getByText('Live').waitFor()
+}
+
 /** The build page's status badge showing `status`. */
 const buildStatus = (page: Page, status: string) => page.locator('.details').first().locator(`.status-${status}`).first()
 
@@ -80,9 +90,10 @@ const gated = (t: Test, docker: { control: (behaviour: object) => void }): strin
 
 function tests (browser: Browser): void {
   browserTest('sign in with a token and see the projects, what each last built and what is deployed', async t => {
-    const { app, page, base } = await setup(t, browser)
+    // Nothing listens on port 1: reading the branch head fails at once, even offline.
+    const { app, page, base } = await setup(t, browser, undefined, { url: 'http://127.0.0.1:1/org/demo' })
     await buildOf(t, app, 'demo', commit('a'))
-    await signIn(page, base)
+    await signedIn(page, base)
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     const demo = page.locator('section.project', { has: page.getByRole('heading', { name: /^demo/ }) })
     await demo.getByText('succeeded').first().waitFor()
@@ -93,11 +104,53 @@ function tests (browser: Browser): void {
     // Build now resolves the branch head first: this repository cannot be read, and the API's reason is shown.
     await demo.getByRole('button', { name: 'Build now' }).click()
     await demo.locator('.outcome.error').waitFor()
-    t.match(await demo.locator('.outcome.error').innerText(), /\S/, 'the API refusal, in words')
+    t.match(await demo.locator('.outcome.error').innerText(), /^cannot read http:\/\/127\.0\.0\.1:1\/org\/demo: /, 'the API\'s 502 message, in words')
+    t.ok(await demo.getByRole('button', { name: 'Build now' }).isEnabled(), 'the button is back')
     const time = demo.locator('time').first()
     t.match(await time.getAttribute('title'), /\(\d{4}-\d\d-\d\dT.*Z\)$/, 'the exact time on hover')
     t.equal(await storedToken(page), TOKENS[0])
     t.notMatch(page.url(), new RegExp(TOKENS[0]), 'the token is in no URL')
+  })
+
+  browserTest('"Build now" keeps its "Queued: build #N" line while the build\'s events redraw the card', async t => {
+    const git = await startGitServer(t, tempDir(t))
+    const { app, page, base } = await setup(t, browser, undefined, { url: git.url, branch: 'main' })
+    await signedIn(page, base)
+    const demo = page.locator('section.project', { has: page.getByRole('heading', { name: /^demo/ }) })
+    await demo.getByText('none yet').waitFor()
+    await demo.getByRole('button', { name: 'Build now' }).click()
+    await demo.locator('.outcome').getByText('Queued: build #1').waitFor()
+    const build = await finished(app, 1)
+    t.equal(build.commit, git.heads.main, 'the branch head was built')
+    // The card shows the build's end (its events arrived and the card was redrawn), the line is still there.
+    await demo.locator(`.details .status-${build.status}`).first().waitFor()
+    t.match(await demo.innerText(), /Last build\s+\w+ #1/)
+    t.equal(await demo.locator('.outcome').innerText(), 'Queued: build #1')
+    t.ok(await demo.getByRole('button', { name: 'Build now' }).isEnabled())
+  })
+
+  browserTest('the log follows new lines at its end, and stays put once the reader scrolled up', async t => {
+    const { app, docker, page, base, trigger } = await setup(t, browser)
+    const gate = path.join(tempDir(t), 'gate')
+    docker.control({ images: { [WEB]: { lines: 200, waitForFile: gate } } })
+    await signedIn(page, base)
+    const id = await trigger('9')
+    await page.goto(`${base}/ui/#/builds/${id}`)
+    await page.getByRole('heading', { name: `Build #${id} demo` }).waitFor()
+    const log = page.getByLabel('Build log')
+    await log.getByText('compiling unit 199').waitFor()
+    const atEnd = "(() => { const log = document.querySelector('.log'); return log.scrollHeight > log.clientHeight && log.scrollTop + log.clientHeight >= log.scrollHeight - 8 })()"
+    await page.waitForFunction(atEnd, undefined, WAIT)
+    t.pass('at the end of a log taller than its box')
+    // The reader scrolls up; the rest of the log arrives and the view does not jump.
+    await page.evaluate("document.querySelector('.log').scrollTop = 100")
+    const before = await page.evaluate<number>("document.querySelector('.log').scrollHeight")
+    writeFileSync(gate, '')
+    await log.getByText('exporting to image').waitFor()
+    await page.getByText('End of the log.').waitFor()
+    t.ok(await page.evaluate<number>("document.querySelector('.log').scrollHeight") > before, 'more lines came')
+    t.equal(await page.evaluate<number>("document.querySelector('.log').scrollTop"), 100, 'the view stayed where the reader left it')
+    await finished(app, id)
   })
 
   browserTest('a wrong token is refused, and the page stays on sign-in', async t => {
@@ -112,7 +165,7 @@ function tests (browser: Browser): void {
   browserTest('a build triggered through the API appears in the list and its log grows live on its page', async t => {
     const { app, docker, page, base, trigger } = await setup(t, browser)
     const gate = gated(t, docker)
-    await signIn(page, base)
+    await signedIn(page, base)
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     await page.getByRole('link', { name: 'Builds', exact: true }).click()
     await page.getByRole('heading', { name: 'Builds' }).waitFor()
@@ -143,7 +196,7 @@ function tests (browser: Browser): void {
     gated(t, docker)
     const id = await trigger('c')
     await buildIn(app, id, ['running'])
-    await signIn(page, base)
+    await signedIn(page, base)
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     await page.goto(`${base}/ui/#/builds/${id}`)
     await page.getByRole('button', { name: 'Cancel' }).click()
@@ -157,7 +210,7 @@ function tests (browser: Browser): void {
     const { app, page, base } = await setup(t, browser)
     const first = await buildOf(t, app, 'demo', commit('d'))
     await buildOf(t, app, 'demo', commit('e'))
-    await signIn(page, base)
+    await signedIn(page, base)
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     await page.goto(`${base}/ui/#/builds/${first.id}`)
     await page.getByRole('button', { name: 'Roll back to this build' }).click()
@@ -177,7 +230,7 @@ function tests (browser: Browser): void {
   browserTest('at 375 px wide no page scrolls sideways', async t => {
     const { app, page, base } = await setup(t, browser, { width: 375, height: 800 })
     const done = await buildOf(t, app, 'demo', commit('f'))
-    await signIn(page, base)
+    await signedIn(page, base)
     const fits = () => page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     await page.locator('section.project').first().getByText('succeeded').first().waitFor()
@@ -192,7 +245,7 @@ function tests (browser: Browser): void {
 
   browserTest('sign-out forgets the token and returns to sign-in', async t => {
     const { page, base } = await setup(t, browser)
-    await signIn(page, base)
+    await signedIn(page, base)
     await page.getByRole('heading', { name: 'Projects' }).waitFor()
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.getByLabel('Bearer token').waitFor()
@@ -213,7 +266,7 @@ function tests (browser: Browser): void {
     gated(t, docker)
     const running = await trigger('4')
     await buildIn(app, running, ['running'])
-    await signIn(page, base)
+    await signedIn(page, base)
     const shoot = async (name: string): Promise<void> => {
       if (process.env.SCREENSHOTS === undefined) return
       mkdirSync(path.join(ROOT, 'docs', 'screenshots'), { recursive: true })
