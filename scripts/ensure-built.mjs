@@ -18,14 +18,20 @@ function walk (dir) {
   })
 }
 
-const stale = sources.filter(source => {
-  const output = path.join(root, 'dist', source.replace(/\.ts$/, '.js'))
-  return !existsSync(output) || statSync(output).mtimeMs < statSync(path.join(root, source)).mtimeMs
-})
-
-if (stale.length > 0) {
+/** Compiles what is stale; returns the compiler's exit status (0 when nothing needed compiling). */
+export function ensureBuilt () {
+  const stale = sources.filter(source => {
+    const output = path.join(root, 'dist', source.replace(/\.ts$/, '.js'))
+    return !existsSync(output) || statSync(output).mtimeMs < statSync(path.join(root, source)).mtimeMs
+  })
+  if (stale.length === 0) return 0
   process.stderr.write(`build-hook: compiling (${stale.length} changed source file${stale.length === 1 ? '' : 's'})\n`)
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-  process.exitCode = result.status ?? 1
+  return result.status ?? 1
+}
+
+// Run as a script (`node scripts/ensure-built.mjs`, before the CLI and the benchmarks): compile, and say how it went.
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = ensureBuilt()
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
+import TOML from '@iarna/toml'
 import { readConfig } from '../lib/config/index.js'
 import { EnvSchema } from '../lib/env.js'
 import { KUBE_RESOURCES, KUBE_VERBS } from '../lib/kube/restart.js'
@@ -84,6 +85,23 @@ t.test('every Secret and ConfigMap key the Deployment uses exists in the templat
   }
   t.match(readFileSync(path.join(DEPLOY, 'secrets.example.yaml'), 'utf8'), /replace-me/, 'the template holds no real values')
   t.notOk((kustomization.resources as string[]).includes('secrets.example.yaml'), 'and is never applied by the kustomization')
+})
+
+t.test('the local set-up (deploy/local) is what the sample config.toml points at', async t => {
+  const sample = readConfig(path.join(ROOT, 'config.toml'))
+  const compose = documents(path.join(DEPLOY, 'local', 'compose.yaml'))[0]!
+  const { registry, buildkitd } = compose.services
+  // buildkitd runs in the registry's network, so the registry's published ports are both daemons' ports.
+  t.equal(buildkitd.network_mode, 'service:registry')
+  t.same(registry.ports, ['127.0.0.1:5000:5000', '127.0.0.1:1234:1234'])
+  t.equal(sample.registry, 'localhost:5000', 'the hook pushes where the registry listens')
+  t.equal(sample.builder.endpoint, 'tcp://127.0.0.1:1234', 'the hook dials where buildkitd listens')
+  t.same(buildkitd.command.slice(0, 2), ['--addr', 'tcp://0.0.0.0:1234'])
+  const mount = (buildkitd.volumes as string[]).find(volume => volume.startsWith('./buildkitd.toml:'))!
+  t.equal(mount, `./buildkitd.toml:${buildkitd.command[3] as string}:ro`, 'buildkitd reads the mounted config')
+  const buildkitdToml = TOML.parse(readFileSync(path.join(DEPLOY, 'local', 'buildkitd.toml'), 'utf8')) as Json
+  t.same(buildkitdToml.registry[sample.registry], { http: true }, 'BuildKit pushes to the local registry over plain HTTP')
+  t.same(sample.projects.map(project => project.deployments), [null], 'the sample deploys nowhere until a cluster is there')
 })
 
 t.test('the grace periods are ordered: drain + build grace + shutdown timeout < terminationGracePeriodSeconds', async t => {

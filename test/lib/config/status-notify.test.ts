@@ -291,13 +291,14 @@ t.test('every problem of statuses and notifications is listed in one pass, acros
 })
 
 t.test('the commented-out examples of the sample and deploy configs are valid once uncommented', async t => {
-  for (const file of [SAMPLE_CONFIG, path.join(ROOT, 'deploy', 'config.toml')]) {
+  const repositories = { [SAMPLE_CONFIG]: 'docker-library/hello-world', [path.join(ROOT, 'deploy', 'config.toml')]: 'example/example-app' }
+  for (const [file, repository] of Object.entries(repositories)) {
     const text = readFileSync(file, 'utf8')
     const uncommented = text.replace(/^# (?=\[|[a-z_]+ = )/gm, '')
     t.not(uncommented, text, `${path.relative(ROOT, file)} has examples`)
     const settings = parseConfig(uncommented, file)
     t.equal(settings.publicUrl, 'https://build-hook.example.com', path.relative(ROOT, file))
-    t.match(settings.projects[0]!.status, { provider: 'github', apiUrl: 'https://api.github.com', repository: 'example/example-app' })
+    t.match(settings.projects[0]!.status, { provider: 'github', apiUrl: 'https://api.github.com', repository })
     t.match(settings.projects[0]!.notify[0], { format: 'slack', events: ['failed'] })
   }
 })
