@@ -221,7 +221,7 @@ export class BuildRunner {
   }
 
   /**
-   * Rolls the images out (SPEC "Deploy by digest", "Never deploy backwards"): not at all when a newer build
+   * Rolls the images out (docs/contract.md "Deploy by digest", "Never deploy backwards"): not at all when a newer build
    * of the project has deployed meanwhile; else by the project's strategy, recording in the project's deploy
    * history what the workloads were changed to.
    */

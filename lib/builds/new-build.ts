@@ -22,7 +22,7 @@ function initialDeploy (deployments: DeploymentSettings | null): NewBuild['deplo
 }
 
 /**
- * The build that deploys `target`'s images again (SPEC "Rollback"): nothing is rebuilt. Its images carry the
+ * The build that deploys `target`'s images again (docs/contract.md "Rollback"): nothing is rebuilt. Its images carry the
  * digests `target` pushed; with the restart strategy (or no deployments) each image's configured tag is
  * pointed back at its digest before the restart, so its tags are that one tag; with digest the workloads are
  * pinned to the digests and no tag moves. Refused when `target` did not push every image (there is nothing

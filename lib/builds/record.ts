@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox'
 import { DeployStrategies, type DeployStrategy } from '../config/schema.js'
 
-// The build record of SPEC.md (Builds): the store returns it, the API sends it.
+// The build record of docs/contract.md (Builds): the store returns it, the API sends it.
 
 export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const
 export const FINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded'])
@@ -121,7 +121,7 @@ export const BuildRecordSchema = Type.Object({
   project: Type.String(),
   status: BuildStatusSchema,
   trigger: TriggerSchema,
-  /** The commit built (SPEC "Head check"): the pushed one, or the branch head when it moved after the push. */
+  /** The commit built (docs/contract.md "Head check"): the pushed one, or the branch head when it moved after the push. */
   commit: Nullable(Type.String()),
   /** Why `commit` is not `trigger.commit`, or why the head could not be checked; null otherwise. */
   commitReason: Nullable(Type.String()),
@@ -142,7 +142,7 @@ export const BuildRecordSchema = Type.Object({
 })
 
 /**
- * What a project's workloads were last set to run (SPEC "Never deploy backwards"): the build that last
+ * What a project's workloads were last set to run (docs/contract.md "Never deploy backwards"): the build that last
  * changed them, with the digests it deployed, whether its rollout succeeded, and when.
  */
 export const DeployedSchema = Type.Object({

@@ -25,7 +25,7 @@ export interface SchedulerOptions {
   /** After a build's outcome is recorded (retention). */
   onFinished?: (build: BuildRecord) => void
   /**
-   * The head check (SPEC "The newest pushed commit is what runs"): the branch head now, asked of the Git
+   * The head check (docs/contract.md "The newest pushed commit is what runs"): the branch head now, asked of the Git
    * host just before a webhook build starts. Without it, every build builds the commit it was triggered for.
    */
   resolveHead?: (project: ProjectSettings, signal: AbortSignal) => Promise<string>

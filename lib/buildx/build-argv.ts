@@ -56,7 +56,7 @@ function cacheFlags (image: ImageSettings): string[] {
   }
 }
 
-/** The argv (after `docker`) of one image's build: SPEC.md, Builds, Images. */
+/** The argv (after `docker`) of one image's build: docs/contract.md, Builds, Images. */
 export function buildArgv (spec: ImageBuildSpec): string[] {
   const { image, commit } = spec
   return [

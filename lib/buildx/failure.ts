@@ -85,7 +85,7 @@ function toolFailure (result: ProcessResult, text: string): Failure | null {
 
 /**
  * Why a docker run failed, from its spawn error or exit status and the lines it printed (stderr, in order).
- * The patterns are the real CLI's messages (shared/BUILDX-FACTS.md); the most specific is tried first, and
+ * The patterns are the real CLI's messages (docs/buildx-facts.md); the most specific is tried first, and
  * only buildx's final error is read, so a registry or Git host that refuses a connection is never taken for
  * BuildKit.
  */

@@ -1,6 +1,6 @@
 import type { ResourceKind } from '../config/rules.js'
 
-// When a rollout is done, decided the way `kubectl rollout status` decides it (shared/KUBE-FACTS.md),
+// When a rollout is done, decided the way `kubectl rollout status` decides it (docs/kube-facts.md),
 // from the object the API returns. Only the fields read here are typed.
 
 interface Condition { type?: string, reason?: string }

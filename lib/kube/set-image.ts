@@ -3,7 +3,7 @@ import { imageRepository, parseImageReference } from './image-reference.js'
 import { describe } from './restart.js'
 
 // What `kubectl set image` sends to pin a workload's containers to the digests just pushed
-// (shared/KUBE-FACTS.md): a strategic-merge patch of the pod template's container lists, keyed by
+// (docs/kube-facts.md): a strategic-merge patch of the pod template's container lists, keyed by
 // container name. The API server ADDS a container whose name it does not know, so only names read
 // from the object itself are ever patched.
 

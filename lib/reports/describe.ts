@@ -44,7 +44,7 @@ export function summarise (build: BuildRecord, repositories: ReadonlyMap<string,
   }
 }
 
-/** For the pushed commit of a build that built the branch head instead (SPEC "Head check"). */
+/** For the pushed commit of a build that built the branch head instead (docs/contract.md "Head check"). */
 export function notBuilt (build: BuildRecord): BuildSummary {
   return summary('cancelled', `Not built: the branch had moved on to ${build.commit!.slice(0, 12)}, which build #${build.id} builds`)
 }

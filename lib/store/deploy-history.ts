@@ -20,7 +20,7 @@ interface DeployRow {
 
 /**
  * The deploys table of the build store: every change a build made to its project's workloads, newest last.
- * Its newest entry is what the project runs now (SPEC "Never deploy backwards"); the ones before are what
+ * Its newest entry is what the project runs now (docs/contract.md "Never deploy backwards"); the ones before are what
  * a rollback goes back to.
  */
 export class DeployHistory {

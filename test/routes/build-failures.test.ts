@@ -9,7 +9,7 @@ import { builderReady, configToml, eventually, finished, harness, MINIMAL_CONFIG
 import { alive } from '../process.js'
 
 // Each way a build can fail, end to end through the runner with the docker double failing as the real
-// tool does (shared/BUILDX-FACTS.md): the message a user acts on, the typed reason, and what the hook does
+// tool does (docs/buildx-facts.md): the message a user acts on, the typed reason, and what the hook does
 // about it (only BuildKit's own outages touch the builder or run the build again).
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }

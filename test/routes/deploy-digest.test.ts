@@ -7,7 +7,7 @@ import { builderReady, buildOf, configToml, eventually, finished, harness, TOKEN
 import { startFakeKube } from '../fixtures/kube-api.js'
 
 // strategy = "digest" through the real app: what a push leaves in the workloads, and that an older build
-// never deploys over a newer one (SPEC "Deploy by digest", "Never deploy backwards").
+// never deploys over a newer one (docs/contract.md "Deploy by digest", "Never deploy backwards").
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (c: string) => c.repeat(40)

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import type { BuildRecord } from '../../lib/builds/record.js'
 import { configToml, eventually, finished, harness, TOKENS, tempDir, within, writeConfig } from '../helper.js'
 
-// GET /events: Server-Sent Events of build changes, for the dashboard (SPEC "Dashboard and API description").
+// GET /events: Server-Sent Events of build changes, for the dashboard (docs/contract.md "Dashboard and API description").
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (c: string): string => c.repeat(40)

@@ -6,7 +6,7 @@ import { startGitServer } from '../fixtures/git-server.js'
 import { deliver, pushPayload } from '../fixtures/webhooks/deliveries.js'
 import { builderReady, buildIn, configToml, eventually, finished, harness, tempDir, TOKENS, writeConfig } from '../helper.js'
 
-// SPEC "The newest pushed commit is what runs": just before a queued webhook build starts, the branch head
+// docs/contract.md "The newest pushed commit is what runs": just before a queued webhook build starts, the branch head
 // is asked of the Git host (git ls-remote, against a real git http-backend here).
 
 const SECRET = 'head-check-webhook-secret'

@@ -41,7 +41,7 @@ function same (a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
-// The header each host signs with, as the request's event headers make it that host (SPEC: Forgejo, then
+// The header each host signs with, as the request's event headers make it that host (docs/contract.md: Forgejo, then
 // Gitea, Gogs, GitHub, GitLab, Bitbucket), and the form of a valid value.
 const SIGNED_BY: ReadonlyArray<[event: string, header: string, valid: (secret: string, body: Buffer) => string[]]> = [
   ['x-forgejo-event', 'x-forgejo-signature', (secret, body) => [hmac('sha256', secret, body)]],

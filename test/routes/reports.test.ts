@@ -13,7 +13,7 @@ import { configToml, eventually, finished, harness, TEST_APP_OPTIONS, testEnv, T
 import { startFakeKube } from '../fixtures/kube-api.js'
 import { startStatusApi, type StatusApi } from '../fixtures/status-apis.js'
 
-// SPEC "Commit status and notifications", through the real app: a push shows pending, then its outcome, on
+// docs/contract.md "Commit status and notifications", through the real app: a push shows pending, then its outcome, on
 // its commit in each host's format (checked by a double of each host's API), and notifications arrive signed.
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }

@@ -7,7 +7,7 @@ import { builderReady, buildOf, configToml, eventually, finished, harness, TOKEN
 import { closedEndpoint } from '../fixtures/docker.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 
-// Rollback (SPEC "Deploy by digest, rollback"): a build that builds nothing and deploys an earlier build's
+// Rollback (docs/contract.md "Deploy by digest, rollback"): a build that builds nothing and deploys an earlier build's
 // digests again, by either strategy, through the real app, the docker double's registry and the API double.
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }

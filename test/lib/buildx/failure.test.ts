@@ -12,7 +12,7 @@ const PROGRESS = [
   '#4 DONE 0.0s'
 ]
 
-// Each message below is the real CLI's (shared/BUILDX-FACTS.md), as the double prints it.
+// Each message below is the real CLI's (docs/buildx-facts.md), as the double prints it.
 t.test('docker missing from PATH, or not runnable', async t => {
   const enoent = Object.assign(new Error('spawn docker ENOENT'), { code: 'ENOENT' })
   t.same(classifyFailure({ code: null, spawnError: enoent, aborted: false }, [], context), { reason: 'docker-missing', message: "docker is not installed: no 'docker' executable on PATH" })
