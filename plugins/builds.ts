@@ -1,6 +1,9 @@
+import type { Readable } from 'node:stream'
 import fp from 'fastify-plugin'
+import { buildLogPath } from '../lib/builds/build-log.js'
 import { MAX_ATTEMPTS } from '../lib/builds/build-outcome.js'
 import { BuildQueue } from '../lib/builds/build-queue.js'
+import { followLog } from '../lib/builds/log-follower.js'
 import { pruneBuilds } from '../lib/builds/retention.js'
 import { clearTmpDir } from '../lib/builds/tmp-dir.js'
 import { Scheduler } from '../lib/builds/scheduler.js'
@@ -13,6 +16,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     builds: BuildQueue
     scheduler: Scheduler
+    /** Build `id`'s log until the build ends, saying why it waits while it is queued (GET /builds/:id/logs?follow=true). */
+    followBuildLog: (id: number) => Readable
   }
 }
 
@@ -23,6 +28,8 @@ export interface BuildsPluginOptions {
   headCheck?: boolean
   /** How long the head check may take (default 15 s). */
   headCheckTimeoutMs?: number
+  /** How often a follower of a queued build repeats why it waits (default 60 s; tests shorten it). */
+  stillWaitingMs?: number
 }
 
 /** A build that was running when the process died (or lost BuildKit) is run again, up to this many attempts in all. */
@@ -65,6 +72,9 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   const leftovers = fastify.processGroups.list()
   fastify.decorate('builds', queue)
   fastify.decorate('scheduler', scheduler)
+  fastify.decorate('followBuildLog', (id: number) => followLog({
+    id, file: buildLogPath(env.DATA_DIR, id), live: buildx.logs, store, waits: scheduler, stillWaitingMs: options.stillWaitingMs
+  }))
   // What a process that died left behind: its docker children are ended first (a stale build must not push
   // a tag after its rerun), then running builds run again (or fail on their last attempt), and each project
   // keeps only its newest queued build. In onReady, once every plugin (metrics) listens to the store's

@@ -3,7 +3,7 @@ import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { buildLogPath } from '../lib/builds/build-log.js'
-import { followLog, readLog } from '../lib/builds/log-follower.js'
+import { readLog } from '../lib/builds/log-follower.js'
 import { BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
 
 const BuildParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
@@ -59,11 +59,10 @@ const builds: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { id } = request.params
     found(id)
-    const file = buildLogPath(fastify.env.DATA_DIR, id)
     reply.type('text/plain; charset=utf-8')
-    if (request.query.follow) return reply.send(followLog({ id, file, live: fastify.buildx.logs, store }))
+    if (request.query.follow) return reply.send(fastify.followBuildLog(id))
     // Empty when the build has not started (yet), or never will: superseded or cancelled while queued.
-    return reply.send(await readLog(file) ?? '')
+    return reply.send(await readLog(buildLogPath(fastify.env.DATA_DIR, id)) ?? '')
   })
 
   fastify.post('/builds/:id/cancel', {

@@ -383,16 +383,51 @@ async function buildPage (id, signal) {
     build = changed
     render()
   }
-  // Kept at the end while new text comes, unless the reader scrolled up.
-  stream(`builds/${id}/logs?follow=true`, signal, text => {
+  // The stream's own lines (why a queued build waits, that it started, that it ended before it started) go
+  // to the status line, not into the log: the stored log never has them. Whole lines only, so none is split.
+  let partial = ''
+  /** @type {string | null} */
+  let endedBeforeStart = null
+  /** @param {string} text */
+  const append = text => {
     const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 8
     log.append(text)
     if (atEnd) log.scrollTop = log.scrollHeight
+  }
+  stream(`builds/${id}/logs?follow=true`, signal, text => {
+    const lines = (partial + text).split('\n')
+    partial = lines.pop() ?? ''
+    let kept = ''
+    for (const entry of lines) {
+      const own = followLine(entry)
+      if (own === null) kept += `${entry}\n`
+      else if (own.kind === 'ended') endedBeforeStart = own.text
+      else logState.textContent = own.text
+    }
+    if (kept !== '') append(kept)
   }).then(() => {
-    logState.textContent = log.textContent === '' ? 'No log (the build never ran).' : 'End of the log.'
+    if (partial !== '') append(partial)
+    logState.textContent = endedBeforeStart ?? (log.textContent === '' ? 'No log (the build never ran).' : 'End of the log.')
   }, err => {
     if (!signal.aborted) logState.textContent = `The log could not be read: ${messageOf(err)}`
   })
+}
+
+/**
+ * A line that the log stream adds while following (never in the stored log), as the status line says it;
+ * null for a line of the log.
+ * @param {string} line @returns {{ kind: 'status' | 'ended', text: string } | null}
+ */
+function followLine (line) {
+  const queued = /^\[build-hook\] build \d+ is queued: (waiting for .*)$/.exec(line)
+  if (queued !== null) return { kind: 'status', text: `Queued: ${queued[1]}` }
+  const still = /^\[build-hook\] still waiting: (.*)$/.exec(line)
+  if (still !== null) return { kind: 'status', text: `Queued, still waiting: ${still[1]}` }
+  const started = /^\[build-hook\] build \d+ started \(attempt (\d+)\)$/.exec(line)
+  if (started !== null) return { kind: 'status', text: `Started (attempt ${started[1]}): following the log…` }
+  const ended = /^\[build-hook\] build \d+ ((?:was \w+|\w+)(?: by build \d+)? before (?:it|attempt \d+) started.*)$/.exec(line)
+  if (ended !== null) return { kind: 'ended', text: `The build ${ended[1]}.` }
+  return null
 }
 
 /** The buttons that apply to the build now. @param {BuildRecord} build @param {HTMLElement} line */

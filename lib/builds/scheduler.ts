@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events'
 import type { ProjectSettings } from '../config/index.js'
 import { commitTag } from '../buildx/build-argv.js'
 import { BuildHookError } from '../errors.js'
 import type { BuildStore, FinalEvent, StartCommit } from '../store/build-store.js'
 import { BuildInterrupted, type BuildOutcome } from './build-outcome.js'
 import { builtCommit, type BuildRecord } from './record.js'
+import { waitReason, type WaitReason } from './wait-reason.js'
 import type { Log } from '../log.js'
 
 /** How long the head check may take before a build goes on with its pushed commit. */
@@ -11,7 +13,11 @@ export const HEAD_CHECK_TIMEOUT_MS = 15_000
 
 export interface BuilderGate {
   readonly ready: boolean
+  /** Why it is not ready (for people), and whether it ever was in this process. */
+  readonly state: { readonly reason: string | null, readonly bootstrapped: boolean }
   whenReady: (signal?: AbortSignal) => Promise<void>
+  on: (event: 'state', listener: () => void) => unknown
+  off: (event: 'state', listener: () => void) => unknown
 }
 
 export interface SchedulerOptions {
@@ -40,24 +46,42 @@ interface Running {
 /**
  * Runs queued builds from the store: one at a time per project, at most `maxConcurrent` projects at once,
  * oldest first, and only while the builder is ready (queued builds wait; they do not fail). The store is
- * the queue, so whatever was queued before a restart runs after it.
+ * the queue, so whatever was queued before a restart runs after it. `waits` says that why a queued build
+ * waits may have changed (a build started or ended, the builder's state changed): see `waitReason`.
  */
-export class Scheduler {
+export class Scheduler extends EventEmitter<{ waits: [] }> {
   readonly #options: SchedulerOptions
   readonly #projects: ReadonlyMap<string, ProjectSettings>
   readonly #running = new Map<number, Running>()
   readonly #stop = new AbortController()
   #waitingForBuilder = false
   #idle: Array<() => void> = []
+  // A builder that is back starts the builds waiting for it: the poke that follows says so, with what started.
+  readonly #onBuilderState = (): void => { if (!this.#options.builder.ready) this.emit('waits') }
 
   constructor (options: SchedulerOptions) {
+    super()
+    this.setMaxListeners(0) // one per follower waiting for a queued build
     this.#options = options
     this.#projects = new Map(options.projects.map(project => [project.slug, project]))
+    options.builder.on('state', this.#onBuilderState)
+  }
+
+  /** Why queued build `build` does not start now, as this scheduler decides it. */
+  waitReason (build: Pick<BuildRecord, 'id' | 'project' | 'trigger'>): WaitReason {
+    const { builder, maxConcurrent } = this.#options
+    const running = [...this.#running.values()].map(({ build }) => ({ id: build.id, project: build.project }))
+    return waitReason(build, { running, maxConcurrent, builder: { ready: builder.ready, reason: builder.state.reason, bootstrapped: builder.state.bootstrapped } })
   }
 
   /** Starts whatever can start now. Call after recording a build, and whenever a build ends. */
   poke (): void {
     if (this.#stop.signal.aborted) return
+    this.#startAll()
+    this.emit('waits')
+  }
+
+  #startAll (): void {
     while (this.#running.size < this.#options.maxConcurrent) {
       const busy = [...this.#running.values()].map(running => running.build.project)
       // A rollback builds nothing, so it needs no BuildKit: while the builder is down, rollbacks still run.
@@ -89,6 +113,7 @@ export class Scheduler {
    */
   async shutdown (graceMs: number): Promise<void> {
     this.#stop.abort()
+    this.#options.builder.off('state', this.#onBuilderState)
     if (this.#running.size === 0) return
     this.#options.log.info({ running: this.#running.size, graceMs }, 'Waiting for running builds before shutting down.')
     let timer: NodeJS.Timeout | undefined

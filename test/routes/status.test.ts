@@ -178,7 +178,7 @@ t.test('a follower that disconnects mid-stream leaves nothing behind and does no
   t.equal((await finished(app, 1)).status, 'succeeded')
 })
 
-t.test('following a queued build waits for it to run; one that never runs ends empty', async t => {
+t.test('following a queued build says why it waits and follows it once it runs; one that ended before ends empty, one cancelled while followed says so', async t => {
   const { app, env, trigger, holding, release } = await setup(t)
   await trigger('demo', commit(1))
   await holding()
@@ -194,14 +194,74 @@ t.test('following a queued build waits for it to run; one that never runs ends e
   t.equal((await waiting).statusCode, 404)
   t.equal(app.store.listenerCount('final'), before + 1, 'the follower of build 3 waits for it')
   const cancelledWhileQueued = app.inject({ method: 'GET', url: '/builds/3/logs?follow=true', headers: auth })
+  await eventually(() => app.store.listenerCount('final') === before + 2 || undefined, 'the second follower of build 3 to wait')
   await app.inject({ method: 'POST', url: '/builds/3/cancel', headers: auth })
-  t.same((await cancelledWhileQueued).body, '')
-  t.same((await queued).body, '')
+  const cancelled = '[build-hook] build 3 is queued: waiting for build 1 of demo to finish (one build per project at a time)\n[build-hook] build 3 was cancelled before it started\n'
+  t.same((await cancelledWhileQueued).body, cancelled)
+  t.same((await queued).body, cancelled)
   t.equal(app.store.listenerCount('final'), before, 'and stops waiting once it ended')
+  t.equal((await app.inject({ method: 'GET', url: '/builds/3/logs', headers: auth })).body, '', 'the stored log has none of it')
   await trigger('demo', commit(4))
   const following = app.inject({ method: 'GET', url: '/builds/4/logs?follow=true', headers: auth })
   release()
   const body = (await following).body
-  t.equal(body, readFileSync(buildLogPath(env.DATA_DIR!, 4), 'utf8'))
-  t.match(body, /^\[build-hook\] build 4 of demo/)
+  t.equal(body, '[build-hook] build 4 is queued: waiting for build 1 of demo to finish (one build per project at a time)\n[build-hook] build 4 started (attempt 1)\n' + readFileSync(buildLogPath(env.DATA_DIR!, 4), 'utf8'))
+  t.match(readFileSync(buildLogPath(env.DATA_DIR!, 4), 'utf8'), /^\[build-hook\] build 4 of demo/)
+})
+
+t.test('a follower of a queued build gets the headers and why it waits before it starts, each change of reason, then its log', async t => {
+  const gates = { demo: path.join(tempDir(t), 'demo'), other: path.join(tempDir(t), 'other') }
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo' }, { slug: 'other' }], 'max_concurrent_builds = 1')) }, { builds: { shutdownGraceMs: 0, headCheck: false, stillWaitingMs: 100 } })
+  const { app, docker, env } = h
+  const buildkit = h.buildkit!
+  docker.control({ deadlineMs: 50, images: { 'registry.test/demo/web': { waitForFile: gates.demo }, 'registry.test/other/web': { waitForFile: gates.other } } })
+  await builderReady(app)
+  const trigger = (slug: string, sha: string) => app.inject({ method: 'POST', url: `/${slug}`, headers: auth, payload: { commit: sha } })
+  await trigger('demo', commit(1))
+  await eventually(() => docker.calls().some(call => call.event === 'waiting') || undefined, 'build 1 to hold')
+  await trigger('other', commit(2))
+  await trigger('demo', commit(3))
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const res = await within(fetch(`${base}/builds/3/logs?follow=true`, { headers: auth }), 'the headers')
+  t.same([res.status, res.headers.get('content-type'), app.store.get(3)!.status], [200, 'text/plain; charset=utf-8', 'queued'], 'headers while the build is queued')
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let text = ''
+  const said: string[] = []
+  const repeats: string[] = []
+  /** Reads lines until `until` holds for the last one; false when the stream ended first. */
+  const readUntil = async (until: (line: string) => boolean): Promise<boolean> => {
+    for (;;) {
+      const end = text.indexOf('\n')
+      if (end >= 0) {
+        const line = text.slice(0, end)
+        text = text.slice(end + 1)
+        if (line.startsWith('[build-hook] still waiting: ')) repeats.push(line)
+        else said.push(line)
+        if (until(line)) return true
+        continue
+      }
+      const { done, value } = await within(reader.read(), 'the next chunk of the stream')
+      if (done) return false
+      text += value
+    }
+  }
+  const waitingFor = (what: string) => `[build-hook] build 3 is queued: waiting for ${what}`
+  t.ok(await readUntil(line => line === waitingFor('build 1 of demo to finish (one build per project at a time)')), 'its project first')
+  t.ok(await readUntil(line => line.startsWith('[build-hook] still waiting: build 1 of demo to finish (one build per project at a time) (')), 'repeated while it waits')
+  writeFileSync(gates.demo, '')
+  t.ok(await readUntil(line => line === waitingFor('a free builder slot (1 of 1 in use: build 2)')), 'then a slot, once build 2 of other took it')
+  await eventually(() => docker.calls().filter(call => call.event === 'waiting').length === 2 || undefined, 'build 2 to hold')
+  await buildkit.stop()
+  t.ok(await readUntil(line => line.startsWith(waitingFor('the builder to come back ('))), 'then the builder')
+  await eventually(() => app.store.get(2)!.attempt === 2 || undefined, 'build 2 to be queued again')
+  await buildkit.start()
+  t.ok(await readUntil(line => line === waitingFor('a free builder slot (1 of 1 in use: build 2)')), 'then the slot again: build 2 runs again first')
+  writeFileSync(gates.other, '')
+  t.ok(await readUntil(line => line === '[build-hook] build 3 started (attempt 1)'))
+  t.notOk(await readUntil(() => false), 'the stream ends with the build')
+  t.equal((await finished(app, 3)).status, 'succeeded')
+  const log = readFileSync(buildLogPath(env.DATA_DIR!, 3), 'utf8')
+  t.equal(said.slice(said.indexOf('[build-hook] build 3 started (attempt 1)') + 1).join('\n') + '\n', log, 'then exactly its log')
+  t.notMatch(log, /is queued|still waiting|started \(attempt/, 'the stored log has none of the waiting lines')
+  t.ok(said.slice(0, said.indexOf('[build-hook] build 3 started (attempt 1)')).every(line => line.startsWith('[build-hook] build 3 is queued: waiting for ')))
 })

@@ -153,6 +153,24 @@ function tests (browser: Browser): void {
     await finished(app, id)
   })
 
+  browserTest('a queued build\'s page says why it waits in its status line, not in the log, and how it ended before it started', async t => {
+    const { app, docker, page, base, trigger } = await setup(t, browser)
+    const gate = gated(t, docker)
+    await signedIn(page, base)
+    const running = await trigger('1')
+    await buildIn(app, running, ['running'])
+    const queued = await trigger('2')
+    await page.goto(`${base}/ui/#/builds/${queued}`)
+    await page.getByRole('heading', { name: `Build #${queued} demo` }).waitFor()
+    await page.getByRole('status').getByText(`Queued: waiting for build ${running} of demo to finish (one build per project at a time)`).waitFor()
+    t.equal(await page.getByLabel('Build log').textContent(), '', 'the log stays empty')
+    const newer = await trigger('3')
+    await page.getByText(`The build was superseded by build ${newer} before it started.`).waitFor()
+    t.equal(await page.getByLabel('Build log').textContent(), '')
+    writeFileSync(gate, '')
+    await finished(app, newer)
+  })
+
   browserTest('a wrong token is refused, and the page stays on sign-in', async t => {
     const { page, base } = await setup(t, browser)
     await signIn(page, base, 'not-a-token')

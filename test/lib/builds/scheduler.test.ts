@@ -17,6 +17,7 @@ const silent: Log = { error: () => {}, warn: () => {}, info: () => {}, debug: ()
 /** A builder whose readiness the test sets. */
 class Gate extends EventEmitter {
   ready = true
+  state: { reason: string | null, bootstrapped: boolean } = { reason: null, bootstrapped: true }
   whenReady (signal?: AbortSignal): Promise<void> {
     if (this.ready) return Promise.resolve()
     return new Promise((resolve, reject) => {
@@ -27,7 +28,16 @@ class Gate extends EventEmitter {
 
   open (): void {
     this.ready = true
+    this.state = { reason: null, bootstrapped: true }
+    this.emit('state')
     this.emit('ready')
+  }
+
+  /** The builder went away (what the runner's report of an outage does). */
+  close (reason: string): void {
+    this.ready = false
+    this.state = { reason, bootstrapped: true }
+    this.emit('state')
   }
 }
 
@@ -319,4 +329,60 @@ t.test('a build cancelled while its attempt ends because BuildKit went away is c
   end!()
   await eventually(() => store.get(1)!.status === 'cancelled' || undefined, 'the build to be recorded')
   t.match(store.get(1), { status: 'cancelled', error: 'cancelled through the API', attempt: 1, retry: null })
+})
+
+t.test('waitReason says why a queued build waits, as the scheduler decides it: its project, the builder, a slot, or nothing', async t => {
+  const h = harness(t, { maxConcurrent: 1 })
+  const first = h.record('p1', 'a'.repeat(40))
+  const behind = h.record('p1', 'b'.repeat(40))
+  const other = h.record('p2')
+  const reason = (id: number) => h.scheduler.waitReason(h.store.get(id)!)
+  t.same(reason(behind), { kind: 'project', build: first, project: 'p1' })
+  t.same(reason(other), { kind: 'slots', max: 1, builds: [first] })
+  h.gate.close('BuildKit is unreachable at tcp://buildkitd:1234')
+  t.same(reason(other), { kind: 'builder', reason: 'BuildKit is unreachable at tcp://buildkitd:1234', bootstrapped: true })
+  t.same(reason(behind), { kind: 'project', build: first, project: 'p1' }, 'its project comes first')
+  h.gate.open()
+  h.running.get(first)!({ status: 'failed', error: 'step failed' })
+  await eventually(() => h.running.get(behind), 'the next build of p1 to start')
+  await h.finish(behind)
+  await eventually(() => h.running.get(other), 'p2 to start')
+  await h.finish(other)
+  const latecomer = h.store.record(newBuild(PROJECTS[2]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'c'.repeat(40), sender: null })).build.id
+  t.same(reason(latecomer), { kind: 'next' }, 'recorded, and not looked at yet')
+})
+
+t.test('a webhook build whose branch head is being checked holds its slot: that is what it waits for', async t => {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  let answer!: (head: string) => void
+  const scheduler = new Scheduler({
+    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    resolveHead: () => new Promise(resolve => { answer = resolve }),
+    run: async () => ({ status: 'succeeded', error: null })
+  })
+  t.teardown(() => scheduler.shutdown(0))
+  const { build } = store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
+  scheduler.poke()
+  t.same(scheduler.waitReason(store.get(build.id)!), { kind: 'head-check' })
+  answer('a'.repeat(40))
+  await eventually(() => store.get(build.id)!.status === 'succeeded' || undefined, 'the build')
+})
+
+t.test('waits is emitted when builds start and end and when the builder goes down; its return is told by the poke that follows', async t => {
+  const h = harness(t, { maxConcurrent: 1 })
+  let emitted = 0
+  h.scheduler.on('waits', () => { emitted++ })
+  const id = h.record('p1')
+  t.equal(emitted, 1, 'the poke that started it')
+  h.gate.close('down')
+  t.equal(emitted, 2, 'the builder went down')
+  h.gate.open()
+  t.equal(emitted, 2, 'nothing yet: the scheduler starts what waited first')
+  await h.finish(id)
+  t.equal(emitted, 3, 'the build ended')
+  await h.scheduler.shutdown(0)
+  t.equal(h.gate.listenerCount('state'), 0, 'after shutdown, nothing listens to the builder')
+  h.scheduler.poke()
+  t.equal(emitted, 3, 'a stopped scheduler starts nothing and says nothing')
 })
