@@ -7,6 +7,7 @@ import { schemaProblems } from './schema-problems.js'
 import { semanticProblems } from './semantic-problems.js'
 import { normalise, type SettingsOverrides } from './normalise.js'
 import { checkEndpoint } from './rules.js'
+import { decodeToml, explainTomlError } from './toml-errors.js'
 import type { ConfigFile } from './schema.js'
 import type { Settings } from './settings.js'
 
@@ -23,9 +24,9 @@ export class ConfigError extends BuildHookError {
 /** Reads, parses and validates a config file; throws one ConfigError listing every problem. */
 export function readConfig (file: string, overrides: SettingsOverrides = {}): Settings {
   const source = path.resolve(file)
-  let text: string
+  let bytes: Buffer
   try {
-    text = readFileSync(source, 'utf8')
+    bytes = readFileSync(source)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
@@ -33,7 +34,12 @@ export function readConfig (file: string, overrides: SettingsOverrides = {}): Se
     }
     throw new ConfigError('BH_CONFIG_UNREADABLE', `Cannot read configuration file ${source}: ${String(code)}`)
   }
-  return parseConfig(text, source, overrides)
+  const decoded = decodeToml(bytes)
+  if (!decoded.ok) {
+    const byte = `0x${decoded.byte.toString(16).toUpperCase().padStart(2, '0')}`
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${decoded.line}:${decoded.column}: invalid UTF-8 byte ${byte} (a TOML file must be UTF-8; this one may have been saved as Latin-1 or Windows-1252: save it again as UTF-8)\n${decoded.excerpt}`)
+  }
+  return parseConfig(decoded.text, source, overrides)
 }
 
 export function parseConfig (text: string, source: string, overrides: SettingsOverrides = {}): Settings {
@@ -59,10 +65,7 @@ function parseToml (text: string, source: string): unknown {
   try {
     return TOML.parse(text)
   } catch (err) {
-    // @iarna/toml counts from 0 and puts the position and an excerpt in its message: keep the reason and the excerpt.
-    const { line, col, message } = err as { line: number, col: number, message: string }
-    const [first, ...excerpt] = message.split('\n')
-    const reason = first!.replace(/ at row \d+, col \d+, pos \d+:$/, '')
-    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${line + 1}:${col + 1}: ${reason}\n${excerpt.join('\n').trimEnd()}`)
+    const { line, column, reason, excerpt } = explainTomlError(err as { message: string, pos: number }, text)
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${line}:${column}: ${reason}\n${excerpt}`)
   }
 }

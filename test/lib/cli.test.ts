@@ -42,7 +42,7 @@ t.test('check-config reports a missing file and a syntax error with exit 1', asy
   const file = writeConfig(t, '[app\n')
   const syntax = await run(['check-config', file])
   t.equal(syntax.code, 1)
-  t.match(syntax.stderr, `TOML syntax error in ${file}:1:6: Unexpected character, expected whitespace, . or ]`)
+  t.match(syntax.stderr, `TOML syntax error in ${file}:1:5: unexpected end of the line — expected whitespace, . or ]`)
 })
 
 t.test('usage errors exit 2; help exits 0', async t => {

@@ -395,6 +395,23 @@ t.test('a TOML syntax error names the file, line and column', async t => {
   t.match(err.message, /5> name = "a/)
 })
 
+t.test('a file with a byte that is not UTF-8 names its line, column and value', async t => {
+  const dir = t.testdir({ 'config.toml': Buffer.concat([Buffer.from('[app]\nregistry = "r.test"\n# caf'), Buffer.from([0xE9]), Buffer.from('\n')]) })
+  const file = path.join(dir, 'config.toml')
+  const err = t.throws(() => readConfig(file)) as ConfigError
+  t.equal(err.code, 'BH_CONFIG_SYNTAX')
+  t.equal(err.message, `TOML syntax error in ${file}:3:6: invalid UTF-8 byte 0xE9 (a TOML file must be UTF-8; this one may have been saved as Latin-1 or Windows-1252: save it again as UTF-8)
+2: registry = "r.test"
+3> # caf\uFFFD
+        ^
+4:`)
+})
+
+t.test('a file that starts with a byte order mark is read as if it had none', async t => {
+  const dir = t.testdir({ 'config.toml': `\uFEFF${MINIMAL_CONFIG}` })
+  t.equal(readConfig(path.join(dir, 'config.toml')).projects[0]!.slug, 'demo')
+})
+
 t.test('a redefined key is a syntax error too', async t => {
   const err = t.throws(() => parseConfig('a = 1\na = 2\n', SOURCE)) as ConfigError
   t.match(err.message, `TOML syntax error in ${SOURCE}:2:6: Can't redefine existing key`)
