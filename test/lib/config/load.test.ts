@@ -1,6 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { Settings } from 'typebox/system'
 import { parseConfig, readConfig, ConfigError } from '../../../lib/config/index.js'
 import { configProblems, MINIMAL_CONFIG, SAMPLE_CONFIG } from '../../helper.js'
 
@@ -384,6 +385,28 @@ t.test('problems are ordered naturally: projects[2] before projects[10]', async 
     .replace('name = "Demo"', i === 2 || i === 10 ? 'name = ""' : 'name = "x"')
   const toml = MINIMAL_CONFIG.slice(0, MINIMAL_CONFIG.indexOf('[[projects]]')) + Array.from({ length: 11 }, (_, i) => project(i)).join('')
   t.same(problemsOf(toml), ['projects[2].name: must not be empty', 'projects[10].name: must not be empty'])
+})
+
+t.test('every problem of every project is listed, past typebox\'s limit of 8 errors', async t => {
+  const projects = Array.from({ length: 12 }, (_, i) => `
+[[projects]]
+slug = "p${i}"
+[projects.code]
+url = "https://git.test/org/p${i}"
+branch = "main"
+[[projects.image]]
+repository = "p${i}/web"
+location = "Dockerfile"
+tag = ${i}
+`).join('')
+  const err = t.throws(() => parseConfig(`[app]\nregistry = "registry.test"\n${projects}`, SOURCE)) as ConfigError
+  const expected = Array.from({ length: 12 }, (_, i) => [
+    { path: `projects[${i}].image[0].tag`, message: 'must be a string' },
+    { path: `projects[${i}].name`, message: 'is required' }
+  ]).flat()
+  t.same(err.problems, expected)
+  t.equal(err.message.split('\n')[0], `Invalid configuration in ${SOURCE} (24 problems):`)
+  t.equal(Settings.Get().maxErrors, 8, 'the guard for other validations is back')
 })
 
 t.test('a TOML syntax error names the file, line and column', async t => {
