@@ -7,6 +7,7 @@ import { schemaProblems } from './schema-problems.js'
 import { semanticProblems } from './semantic-problems.js'
 import { normalise, type SettingsOverrides } from './normalise.js'
 import { checkEndpoint } from './rules.js'
+import { describeUnset, unsetVariables } from './named-variables.js'
 import { decodeToml, explainTomlError } from './toml-errors.js'
 import type { ConfigFile } from './schema.js'
 import type { Settings } from './settings.js'
@@ -51,6 +52,21 @@ export function parseConfig (text: string, source: string, overrides: SettingsOv
     throw new ConfigError('BH_CONFIG_INVALID', `Invalid configuration in ${source} (${count}):\n${formatProblems(problems)}`, problems)
   }
   return normalise(raw as ConfigFile, source, overrides)
+}
+
+/**
+ * Stops start-up when a variable the config names (a webhook secret, a Git, status or notify token) is unset
+ * or empty: one message, each variable once, with every key that names it.
+ */
+export function requireNamedVariables (settings: Settings, env: Readonly<Record<string, string | undefined>>): void {
+  const unset = unsetVariables(settings.variables, env)
+  if (unset.length === 0) return
+  const count = unset.length === 1 ? '1 variable' : `${unset.length} variables`
+  throw new ConfigError(
+    'BH_CONFIG_ENV_MISSING',
+    `Environment variables named in ${settings.source} are not set (${count}):\n${unset.map(variable => `  - ${describeUnset(variable)}`).join('\n')}`,
+    unset.map(variable => ({ path: variable.name, message: describeUnset(variable).slice(variable.name.length + 1) }))
+  )
 }
 
 /** The environment's replacements for config keys get the same rules as the keys (as @fastify/env, before the file). */

@@ -49,7 +49,8 @@ t.test('a minimal config gets every default filled in', async t => {
       webhookAllowSha1: false,
       status: null,
       notify: []
-    }]
+    }],
+    variables: []
   })
 })
 
