@@ -4,7 +4,7 @@ import { EnvSchema, type Env } from '../lib/env.js'
 import { resolveGitCredentials, type GitCredential } from '../lib/git/credentials.js'
 import { parseBearerTokens } from '../lib/bearer-tokens.js'
 import { Redactor } from '../lib/secrets/redactor.js'
-import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
+import { readConfig, requireNamedVariables, ConfigError, type Settings } from '../lib/config/index.js'
 import { resolveWebhookSecrets, type WebhookSecret } from '../lib/webhooks/secrets.js'
 import { ReportSecrets } from '../lib/reports/report-secrets.js'
 
@@ -42,6 +42,7 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   const settings = readConfig(fastify.env.CONFIG_PATH, { builderEndpoint: fastify.env.BUILDKIT_HOST })
   fastify.decorate('settings', settings)
   // Read from the raw environment: the validated one keeps only the service's own variables.
+  requireNamedVariables(settings, options.env)
   const webhookSecrets = resolveWebhookSecrets(settings, options.env)
   fastify.decorate('webhookSecrets', webhookSecrets)
   const gitCredentials = resolveGitCredentials(settings, options.env)

@@ -67,19 +67,29 @@ function registryCause (rest: string): string {
   return truncate(rest.split('\n')[0]!)
 }
 
+export const DOCKER_MISSING = "docker is not installed: no 'docker' executable on PATH"
+export const BUILDX_MISSING = "the docker buildx plugin is not installed: docker has no 'buildx' command (install your distribution's docker-buildx-plugin package, or put the docker-buildx binary in ~/.docker/cli-plugins/ or, with DOCKER_CONFIG set, in $DOCKER_CONFIG/cli-plugins/)"
+
+/**
+ * docker without a buildx plugin runs its root command with buildx's arguments (docker CLI 28,
+ * cmd/docker/docker.go): a command with flags fails on the first one, exit 125 with the root's usage line
+ * (`unknown flag: --format ... Usage:  docker [OPTIONS] COMMAND [ARG...]`); one without flags exits 1 with
+ * `docker: unknown command: docker buildx`. Docker before 23 said `'buildx' is not a docker command`.
+ */
+function buildxMissing (result: ProcessResult, text: string): boolean {
+  return (result.code === 125 && /^Usage: {2}docker \[OPTIONS\] COMMAND/m.test(text)) ||
+    /^docker: unknown command: docker buildx$|'buildx' is not a docker command/m.test(text)
+}
+
 /** docker not runnable, or without its buildx plugin: the same for every `docker buildx` command. */
 function toolFailure (result: ProcessResult, text: string): Failure | null {
   if (result.spawnError !== null) {
     return {
       reason: 'docker-missing',
-      message: result.spawnError.code === 'ENOENT'
-        ? "docker is not installed: no 'docker' executable on PATH"
-        : `cannot run docker: ${result.spawnError.message}`
+      message: result.spawnError.code === 'ENOENT' ? DOCKER_MISSING : `cannot run docker: ${result.spawnError.message}`
     }
   }
-  if (/'buildx' is not a docker command/.test(text)) {
-    return { reason: 'buildx-missing', message: 'the docker buildx plugin is not installed (docker: \'buildx\' is not a docker command)' }
-  }
+  if (buildxMissing(result, text)) return { reason: 'buildx-missing', message: BUILDX_MISSING }
   return null
 }
 

@@ -1,4 +1,4 @@
-import { readConfig, ConfigError } from '../config/index.js'
+import { describeUnset, readConfig, unsetVariables, ConfigError } from '../config/index.js'
 import type { CliIo } from './io.js'
 
 /** `build-hook check-config [FILE]`: validates a config with the server's own code. 0 valid, 1 invalid. */
@@ -10,6 +10,12 @@ export function checkConfig (args: readonly string[], io: CliIo): number {
   const file = args[0] ?? io.env.CONFIG_PATH ?? './config.toml'
   try {
     const settings = readConfig(file)
+    const unset = unsetVariables(settings.variables, io.env)
+    if (unset.length > 0) {
+      const count = unset.length === 1 ? '1 environment variable it names is' : `${unset.length} environment variables it names are`
+      io.stderr(`${settings.source}: valid, but ${count} not set here; the server does not start without them (what counts is the server's environment, not this one):\n${unset.map(variable => `  - ${describeUnset(variable)}\n`).join('')}`)
+      return 1
+    }
     const images = settings.projects.reduce((sum, project) => sum + project.images.length, 0)
     const projects = settings.projects.map(project => project.slug).join(', ')
     io.stdout(`${settings.source}: OK (${plural(settings.projects.length, 'project')}: ${projects}; ${plural(images, 'image')})\n`)

@@ -1,4 +1,5 @@
-export { readConfig, parseConfig, ConfigError } from './load.js'
+export { readConfig, parseConfig, requireNamedVariables, ConfigError } from './load.js'
+export { describeUnset, unsetVariables, type NamedVariable, type UnsetVariable } from './named-variables.js'
 export type {
   Settings, ProjectSettings, ImageSettings, BuilderSettings, DeploymentSettings, TlsSettings, StatusSettings, NotifySettings
 } from './settings.js'

@@ -7,6 +7,8 @@ import { schemaProblems } from './schema-problems.js'
 import { semanticProblems } from './semantic-problems.js'
 import { normalise, type SettingsOverrides } from './normalise.js'
 import { checkEndpoint } from './rules.js'
+import { describeUnset, unsetVariables } from './named-variables.js'
+import { decodeToml, explainTomlError } from './toml-errors.js'
 import type { ConfigFile } from './schema.js'
 import type { Settings } from './settings.js'
 
@@ -23,9 +25,9 @@ export class ConfigError extends BuildHookError {
 /** Reads, parses and validates a config file; throws one ConfigError listing every problem. */
 export function readConfig (file: string, overrides: SettingsOverrides = {}): Settings {
   const source = path.resolve(file)
-  let text: string
+  let bytes: Buffer
   try {
-    text = readFileSync(source, 'utf8')
+    bytes = readFileSync(source)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
@@ -33,7 +35,12 @@ export function readConfig (file: string, overrides: SettingsOverrides = {}): Se
     }
     throw new ConfigError('BH_CONFIG_UNREADABLE', `Cannot read configuration file ${source}: ${String(code)}`)
   }
-  return parseConfig(text, source, overrides)
+  const decoded = decodeToml(bytes)
+  if (!decoded.ok) {
+    const byte = `0x${decoded.byte.toString(16).toUpperCase().padStart(2, '0')}`
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${decoded.line}:${decoded.column}: invalid UTF-8 byte ${byte} (a TOML file must be UTF-8; this one may have been saved as Latin-1 or Windows-1252: save it again as UTF-8)\n${decoded.excerpt}`)
+  }
+  return parseConfig(decoded.text, source, overrides)
 }
 
 export function parseConfig (text: string, source: string, overrides: SettingsOverrides = {}): Settings {
@@ -45,6 +52,21 @@ export function parseConfig (text: string, source: string, overrides: SettingsOv
     throw new ConfigError('BH_CONFIG_INVALID', `Invalid configuration in ${source} (${count}):\n${formatProblems(problems)}`, problems)
   }
   return normalise(raw as ConfigFile, source, overrides)
+}
+
+/**
+ * Stops start-up when a variable the config names (a webhook secret, a Git, status or notify token) is unset
+ * or empty: one message, each variable once, with every key that names it.
+ */
+export function requireNamedVariables (settings: Settings, env: Readonly<Record<string, string | undefined>>): void {
+  const unset = unsetVariables(settings.variables, env)
+  if (unset.length === 0) return
+  const count = unset.length === 1 ? '1 variable' : `${unset.length} variables`
+  throw new ConfigError(
+    'BH_CONFIG_ENV_MISSING',
+    `Environment variables named in ${settings.source} are not set (${count}):\n${unset.map(variable => `  - ${describeUnset(variable)}`).join('\n')}`,
+    unset.map(variable => ({ path: variable.name, message: describeUnset(variable).slice(variable.name.length + 1) }))
+  )
 }
 
 /** The environment's replacements for config keys get the same rules as the keys (as @fastify/env, before the file). */
@@ -59,10 +81,7 @@ function parseToml (text: string, source: string): unknown {
   try {
     return TOML.parse(text)
   } catch (err) {
-    // @iarna/toml counts from 0 and puts the position and an excerpt in its message: keep the reason and the excerpt.
-    const { line, col, message } = err as { line: number, col: number, message: string }
-    const [first, ...excerpt] = message.split('\n')
-    const reason = first!.replace(/ at row \d+, col \d+, pos \d+:$/, '')
-    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${line + 1}:${col + 1}: ${reason}\n${excerpt.join('\n').trimEnd()}`)
+    const { line, column, reason, excerpt } = explainTomlError(err as { message: string, pos: number }, text)
+    throw new ConfigError('BH_CONFIG_SYNTAX', `TOML syntax error in ${source}:${line}:${column}: ${reason}\n${excerpt}`)
   }
 }

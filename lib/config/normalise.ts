@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { ConfigFile, ImageFile, ProjectFile } from './schema.js'
 import { parseResource, type ResourceRef } from './rules.js'
+import { namedVariables } from './named-variables.js'
 import {
   DEFAULTS, type ImageSettings, type NotifySettings, type ProjectSettings, type Settings, type StatusSettings, type TlsSettings
 } from './settings.js'
@@ -27,7 +28,8 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
       timeoutSeconds: builder.timeout_seconds ?? DEFAULTS.buildTimeoutSeconds,
       shutdownGraceSeconds: builder.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds
     },
-    projects: file.projects.map(project => projectSettings(project, file))
+    projects: file.projects.map(project => projectSettings(project, file)),
+    variables: namedVariables(file)
   }
   return deepFreeze(settings)
 }

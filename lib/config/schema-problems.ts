@@ -1,5 +1,6 @@
 import type { TLocalizedValidationError } from 'typebox/error'
 import { Compile } from 'typebox/compile'
+import { Settings } from 'typebox/system'
 import { ConfigFileSchema } from './schema.js'
 import { joinPath, type Problem } from './problems.js'
 
@@ -18,7 +19,7 @@ const TYPE_NAMES: Readonly<Record<string, string | undefined>> = {
 export function schemaProblems (raw: unknown): Problem[] {
   if (validator.Check(raw)) return []
   const problems: Problem[] = []
-  for (const error of validator.Errors(raw)) {
+  for (const error of everyError(raw)) {
     const at = tomlPath(raw, error.instancePath)
     const params = error.params as Record<string, unknown>
     switch (error.keyword) {
@@ -61,6 +62,20 @@ export function schemaProblems (raw: unknown): Problem[] {
     }
   }
   return problems
+}
+
+/**
+ * Every error: typebox stops at Settings.maxErrors (8 by default, a guard for untrusted input), which would
+ * drop most projects' problems. The config is the operator's own file; the limit is restored at once.
+ */
+function everyError (raw: unknown): TLocalizedValidationError[] {
+  const limit = Settings.Get().maxErrors
+  Settings.Set({ maxErrors: Number.MAX_SAFE_INTEGER })
+  try {
+    return validator.Errors(raw)
+  } finally {
+    Settings.Set({ maxErrors: limit })
+  }
 }
 
 /** Turns a JSON pointer into a TOML path, using the data to tell array indexes from keys. */

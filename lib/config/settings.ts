@@ -1,4 +1,5 @@
 import type { CacheMode, DeployStrategy, NotifyEvent, NotifyFormat, StatusProvider } from './schema.js'
+import type { NamedVariable } from './named-variables.js'
 import type { ResourceRef } from './rules.js'
 
 // The validated, normalised configuration every other module receives (frozen, never re-checked).
@@ -107,6 +108,8 @@ export interface Settings {
   keepBuilds: number
   builder: BuilderSettings
   projects: readonly ProjectSettings[]
+  /** The environment variables the config names (secrets and tokens), each with the keys that name it. */
+  variables: readonly NamedVariable[]
 }
 
 export const DEFAULTS = Object.freeze({

@@ -1,5 +1,4 @@
 import type { Settings } from '../config/index.js'
-import { BuildHookError } from '../errors.js'
 
 /** A Git token and the one host it may be sent to. */
 export interface GitCredential {
@@ -31,26 +30,22 @@ export function parseTokenHosts (value: string | undefined): ReadonlySet<string>
 /**
  * Each project's Git credential (by slug), read once at start-up: the variable its `[projects.code]
  * token_env` names, sent to code.url's host only; else GIT_TOKEN (or GITHUB_TOKEN), but only when that host
- * is listed in GIT_TOKEN_HOSTS; else none. A named variable that is unset or empty stops start-up.
+ * is listed in GIT_TOKEN_HOSTS; else none. Start-up has already stopped when a named variable is unset or
+ * empty (requireNamedVariables).
  */
 export function resolveGitCredentials (settings: Settings, env: Readonly<Record<string, string | undefined>>): ReadonlyMap<string, GitCredential | null> {
   const global = env.GIT_TOKEN ?? env.GITHUB_TOKEN ?? ''
   const tokenHosts = parseTokenHosts(env.GIT_TOKEN_HOSTS)
   const credentials = new Map<string, GitCredential | null>()
-  const missing: string[] = []
   for (const project of settings.projects) {
     const host = gitHost(project.code.url)
     const name = project.code.tokenEnv
     if (name !== null) {
       const token = env[name] ?? ''
-      if (token === '') missing.push(`  - ${name} (the Git token of project ${project.slug})`)
       credentials.set(project.slug, token === '' ? null : { host, token })
     } else {
       credentials.set(project.slug, global !== '' && tokenHosts.has(host.toLowerCase()) ? { host, token: global } : null)
     }
-  }
-  if (missing.length > 0) {
-    throw new BuildHookError('BH_GIT_TOKEN_MISSING', `Git token variables named in ${settings.source} are not set:\n${[...new Set(missing)].join('\n')}`)
   }
   return credentials
 }

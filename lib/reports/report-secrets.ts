@@ -1,30 +1,24 @@
 import type { Settings } from '../config/settings.js'
-import { BuildHookError } from '../errors.js'
 import { STATUS_TARGET } from './report-planner.js'
 
 /**
  * Each project's commit status token and notification signing secrets, read once at start-up from the
- * variables the config names (never the values themselves), by `<slug> <target>`. A named variable that is
- * unset or empty stops start-up, naming it.
+ * variables the config names (never the values themselves), by `<slug> <target>`. Start-up has already
+ * stopped when such a variable is unset or empty (requireNamedVariables).
  */
 export class ReportSecrets {
   readonly #secrets = new Map<string, string>()
 
   constructor (settings: Pick<Settings, 'source' | 'projects'>, env: Readonly<Record<string, string | undefined>>) {
-    const missing: string[] = []
-    const read = (project: string, target: string, name: string, what: string): void => {
+    const read = (project: string, target: string, name: string): void => {
       const value = env[name] ?? ''
-      if (value === '') missing.push(`  - ${name} (${what} of project ${project})`)
-      else this.#secrets.set(`${project} ${target}`, value)
+      if (value !== '') this.#secrets.set(`${project} ${target}`, value)
     }
     for (const project of settings.projects) {
-      if (project.status !== null) read(project.slug, STATUS_TARGET, project.status.tokenEnv, `the ${project.status.provider} status token`)
+      if (project.status !== null) read(project.slug, STATUS_TARGET, project.status.tokenEnv)
       project.notify.forEach((entry, index) => {
-        if (entry.secretEnv !== null) read(project.slug, `notify:${index}`, entry.secretEnv, `the secret of notify[${index}]`)
+        if (entry.secretEnv !== null) read(project.slug, `notify:${index}`, entry.secretEnv)
       })
-    }
-    if (missing.length > 0) {
-      throw new BuildHookError('BH_REPORT_SECRET_MISSING', `Commit status and notification variables named in ${settings.source} are not set:\n${[...new Set(missing)].join('\n')}`)
     }
   }
 

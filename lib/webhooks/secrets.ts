@@ -1,5 +1,4 @@
 import type { Settings } from '../config/index.js'
-import { BuildHookError } from '../errors.js'
 
 export interface WebhookSecret {
   secret: string
@@ -8,20 +7,14 @@ export interface WebhookSecret {
 
 /**
  * Each project's webhook secret, read once at start-up from the environment variable its config names
- * (never the secret itself). A named variable that is unset or empty stops start-up, naming it.
+ * (never the secret itself). Start-up has already stopped when such a variable is unset or empty
+ * (requireNamedVariables); a project without one takes bearer tokens only.
  */
 export function resolveWebhookSecrets (settings: Settings, env: Readonly<Record<string, string | undefined>>): ReadonlyMap<string, WebhookSecret> {
   const secrets = new Map<string, WebhookSecret>()
-  const missing: string[] = []
   for (const project of settings.projects) {
-    const name = project.webhookSecretEnv
-    if (name === null) continue
-    const secret = env[name]
-    if (secret === undefined || secret === '') missing.push(`  - ${name} (the webhook secret of project ${project.slug})`)
-    else secrets.set(project.slug, { secret, allowSha1: project.webhookAllowSha1 })
-  }
-  if (missing.length > 0) {
-    throw new BuildHookError('BH_WEBHOOK_SECRET_MISSING', `Webhook secret variables named in ${settings.source} are not set:\n${[...new Set(missing)].join('\n')}`)
+    const secret = project.webhookSecretEnv === null ? '' : env[project.webhookSecretEnv] ?? ''
+    if (secret !== '') secrets.set(project.slug, { secret, allowSha1: project.webhookAllowSha1 })
   }
   return secrets
 }

@@ -42,7 +42,7 @@ t.test('check-config reports a missing file and a syntax error with exit 1', asy
   const file = writeConfig(t, '[app\n')
   const syntax = await run(['check-config', file])
   t.equal(syntax.code, 1)
-  t.match(syntax.stderr, `TOML syntax error in ${file}:1:6: Unexpected character, expected whitespace, . or ]`)
+  t.match(syntax.stderr, `TOML syntax error in ${file}:1:5: unexpected end of the line — expected whitespace, . or ]`)
 })
 
 t.test('usage errors exit 2; help exits 0', async t => {
@@ -62,4 +62,22 @@ t.test('the installed command exits with the same codes as a real process', asyn
   t.equal(bad.stderr(), `Invalid configuration in ${file} (1 problem):\n  - projects[0].image[0].location: must be a relative path without '..'\n`)
   const usage = runTs(t, 'bin/build-hook.ts', [], {})
   t.same(await usage.exited, { code: 2, signal: null })
+})
+
+t.test('check-config reports each variable the config names that its environment lacks, and exits 1', async t => {
+  const toml = MINIMAL_CONFIG.replace('branch = "main"', 'branch = "main"\ntoken_env = "GIT_TOKEN_A"') +
+    '[projects.webhook]\nsecret_env = "HOOK_SECRET"\n[projects.status]\ntoken_env = "GIT_TOKEN_A"\nprovider = "gitea"\n[[projects.notify]]\nurl = "https://chat.test/x"\nsecret_env = "NOTIFY_SECRET"\n'
+  const file = writeConfig(t, toml)
+  t.same(await run(['check-config', file], { HOOK_SECRET: '' }), {
+    code: 1,
+    stdout: '',
+    stderr: `${file}: valid, but 3 environment variables it names are not set here; the server does not start without them (what counts is the server's environment, not this one):
+  - GIT_TOKEN_A is not set (named by projects[0].code.token_env, projects[0].status.token_env)
+  - HOOK_SECRET is set but empty (named by projects[0].webhook.secret_env)
+  - NOTIFY_SECRET is not set (named by projects[0].notify[0].secret_env)
+`
+  })
+  const one = await run(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y' })
+  t.equal(one.stderr.split('\n')[0], `${file}: valid, but 1 environment variable it names is not set here; the server does not start without them (what counts is the server's environment, not this one):`)
+  t.same(await run(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y', NOTIFY_SECRET: 'z' }), { code: 0, stdout: `${file}: OK (1 project: demo; 1 image)\n`, stderr: '' })
 })

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import t from 'tap'
-import { build, MINIMAL_CONFIG, writeConfig } from '../helper.js'
+import { build, configToml, MINIMAL_CONFIG, writeConfig } from '../helper.js'
 import { RESERVED_SLUGS } from '../../lib/config/index.js'
 import { checkSlug } from '../../lib/config/rules.js'
 
@@ -38,6 +38,29 @@ t.test('an invalid config fails start-up with every problem', async t => {
   await t.rejects(build(t, { CONFIG_PATH: file }), {
     code: 'BH_CONFIG_INVALID',
     message: `Invalid configuration in ${file} (2 problems):\n  - projects[0].code.branch: is required\n  - projects[0].code.brnach: unknown key (did you mean 'branch'?)`
+  })
+})
+
+t.test('variables the config names but the environment lacks stop start-up, each once with every key that names it', async t => {
+  const webhook = (name: string): string => `[projects.webhook]\nsecret_env = "${name}"\n`
+  const status = (name: string): string => `[projects.status]\ntoken_env = "${name}"\nprovider = "gitea"\n`
+  const notify = (name: string): string => `[[projects.notify]]\nurl = "https://chat.test/x"\nsecret_env = "${name}"\n`
+  const toml = configToml([
+    { slug: 'p0', extra: webhook('MY_SECRET') },
+    { slug: 'p1' },
+    { slug: 'p2', extra: webhook('MY_SECRET') + notify('SET_SECRET') + notify('EMPTY_SECRET') },
+    { slug: 'p3', extra: status('MY_SECRET') },
+    { slug: 'p4', extra: webhook('MY_SECRET') + status('GIT_HOST_TOKEN') }
+  ]).replace('[[projects]]', '[app.webhook]\nsecret_env = "DEFAULT_SECRET"\n\n[[projects]]')
+    .replace('url = "https://git.test/org/p1"', 'url = "https://git.test/org/p1"\ntoken_env = "GIT_HOST_TOKEN"')
+  const file = writeConfig(t, toml)
+  await t.rejects(build(t, { CONFIG_PATH: file, SET_SECRET: 'x', EMPTY_SECRET: '' }), {
+    code: 'BH_CONFIG_ENV_MISSING',
+    message: `Environment variables named in ${file} are not set (4 variables):
+  - DEFAULT_SECRET is not set (named by app.webhook.secret_env)
+  - MY_SECRET is not set (named by projects[0].webhook.secret_env, projects[2].webhook.secret_env, projects[3].status.token_env, projects[4].webhook.secret_env)
+  - GIT_HOST_TOKEN is not set (named by projects[1].code.token_env, projects[4].status.token_env)
+  - EMPTY_SECRET is set but empty (named by projects[2].notify[1].secret_env)`
   })
 })
 

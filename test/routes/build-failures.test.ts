@@ -46,7 +46,7 @@ const failures: Array<[string, FakeDockerControl, FailureReason, string]> = [
   ['the commit is not in the repository', { repositories: { [REPO]: { commits: {} } } }, 'commit-not-found',
     `commit ${COMMIT} was not found in https://git.test/org/demo`],
   ['the buildx plugin is gone', { buildx: false }, 'buildx-missing',
-    "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)"],
+    "the docker buildx plugin is not installed: docker has no 'buildx' command (install your distribution's docker-buildx-plugin package, or put the docker-buildx binary in ~/.docker/cli-plugins/ or, with DOCKER_CONFIG set, in $DOCKER_CONFIG/cli-plugins/)"],
   ['buildx exits 0 without writing its metadata', { images: { 'registry.test/demo/web': { metadata: 'missing' } } }, 'no-digest',
     'buildx reported success but wrote no image digest'],
   ['buildx exits 0 with no digest in its metadata', { images: { 'registry.test/demo/web': { metadata: 'no-digest' } } }, 'no-digest',

@@ -84,7 +84,7 @@ t.test('a token variable that the config names but the environment lacks stops s
   const toml = configToml([{ slug: 'a', url: 'https://git.test/org/a' }]).replace('url = "https://git.test/org/a"', 'url = "https://git.test/org/a"\ntoken_env = "MISSING_GIT_TOKEN"')
   const file = writeConfig(t, toml)
   await t.rejects(harness(t, { CONFIG_PATH: file }), {
-    code: 'BH_GIT_TOKEN_MISSING',
-    message: `Git token variables named in ${file} are not set:\n  - MISSING_GIT_TOKEN (the Git token of project a)`
+    code: 'BH_CONFIG_ENV_MISSING',
+    message: `Environment variables named in ${file} are not set (1 variable):\n  - MISSING_GIT_TOKEN is not set (named by projects[0].code.token_env)`
   })
 })

@@ -231,8 +231,8 @@ t.test('a status token or notify secret variable that is not set stops start-up,
   const app = buildApp({ env: testEnv(t, { CONFIG_PATH: writeConfig(t, toml) }), ...TEST_APP_OPTIONS })
   t.teardown(() => app.close())
   await t.rejects(async () => app.ready(), {
-    code: 'BH_REPORT_SECRET_MISSING',
-    message: /are not set:\n {2}- MISSING_STATUS_TOKEN \(the gitea status token of project demo\)\n {2}- MISSING_NOTIFY_SECRET \(the secret of notify\[0\] of project demo\)$/
+    code: 'BH_CONFIG_ENV_MISSING',
+    message: /are not set \(2 variables\):\n {2}- MISSING_STATUS_TOKEN is not set \(named by projects\[0\]\.status\.token_env\)\n {2}- MISSING_NOTIFY_SECRET is not set \(named by projects\[0\]\.notify\[0\]\.secret_env\)$/
   })
 })
 

@@ -182,8 +182,8 @@ t.test('a secret variable that the config names but the environment lacks stops 
   const toml = configToml([{ slug: 'github', url: HOST_REPOSITORY.github, extra: '[projects.webhook]\nsecret_env = "MISSING_SECRET"\n' }, { slug: 'other', extra: '[projects.webhook]\nsecret_env = "EMPTY_SECRET"\n' }])
   const file = writeConfig(t, toml)
   await t.rejects(harness(t, { CONFIG_PATH: file, EMPTY_SECRET: '' }), {
-    code: 'BH_WEBHOOK_SECRET_MISSING',
-    message: `Webhook secret variables named in ${file} are not set:\n  - MISSING_SECRET (the webhook secret of project github)\n  - EMPTY_SECRET (the webhook secret of project other)`
+    code: 'BH_CONFIG_ENV_MISSING',
+    message: `Environment variables named in ${file} are not set (2 variables):\n  - MISSING_SECRET is not set (named by projects[0].webhook.secret_env)\n  - EMPTY_SECRET is set but empty (named by projects[1].webhook.secret_env)`
   })
 })
 

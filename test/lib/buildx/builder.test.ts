@@ -136,7 +136,7 @@ t.test('the buildx plugin missing keeps the builder unavailable with that reason
   const builder = make(settings('tcp://127.0.0.1:1234'))
   builder.start()
   const state = await untilState(builder, s => s.status === 'unavailable')
-  t.equal(state.reason, "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)")
+  t.equal(state.reason, "the docker buildx plugin is not installed: docker has no 'buildx' command (install your distribution's docker-buildx-plugin package, or put the docker-buildx binary in ~/.docker/cli-plugins/ or, with DOCKER_CONFIG set, in $DOCKER_CONFIG/cli-plugins/)")
 })
 
 t.test('a bootstrap that hangs past the attempt timeout counts as unreachable', async t => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { BUILDER_OUTAGES, classifyFailure, describeFailure } from '../../../lib/buildx/failure.js'
+import { BUILDER_OUTAGES, BUILDX_MISSING, classifyFailure, describeFailure } from '../../../lib/buildx/failure.js'
 
 const context = { endpoint: 'tcp://buildkitd:1234', repositoryUrl: 'https://git.test/org/demo', commit: 'f'.repeat(40), location: 'api/Dockerfile' }
 const exit1 = { code: 1, spawnError: null, aborted: false }
@@ -20,9 +20,22 @@ t.test('docker missing from PATH, or not runnable', async t => {
   t.same(classifyFailure({ code: null, spawnError: eacces, aborted: false }, [], context), { reason: 'docker-missing', message: 'cannot run docker: spawn docker EACCES' })
 })
 
-t.test('the buildx plugin missing', async t => {
-  t.same(classifyFailure(exit1, ["docker: 'buildx' is not a docker command.", "See 'docker --help'"], context),
-    { reason: 'buildx-missing', message: "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)" })
+t.test('the buildx plugin missing, for a command with flags: docker 28 fails on the first flag its root command lacks, exit 125', async t => {
+  t.equal(BUILDX_MISSING, "the docker buildx plugin is not installed: docker has no 'buildx' command (install your distribution's docker-buildx-plugin package, or put the docker-buildx binary in ~/.docker/cli-plugins/ or, with DOCKER_CONFIG set, in $DOCKER_CONFIG/cli-plugins/)")
+  const lines = ['unknown flag: --format', '', 'Usage:  docker [OPTIONS] COMMAND [ARG...]', '', "Run 'docker --help' for more information"]
+  t.same(classifyFailure({ code: 125, spawnError: null, aborted: false }, lines, context), { reason: 'buildx-missing', message: BUILDX_MISSING })
+})
+
+t.test('the buildx plugin missing, for a command without flags: docker 28 reports an unknown command, exit 1', async t => {
+  t.same(classifyFailure(exit1, ['docker: unknown command: docker buildx', '', "Run 'docker --help' for more information"], context), { reason: 'buildx-missing', message: BUILDX_MISSING })
+})
+
+t.test('the buildx plugin missing, as docker before 23 said it', async t => {
+  t.same(classifyFailure(exit1, ["docker: 'buildx' is not a docker command.", "See 'docker --help'"], context), { reason: 'buildx-missing', message: BUILDX_MISSING })
+})
+
+t.test('an exit 125 without docker\'s own usage line is not taken for a missing plugin', async t => {
+  t.same(classifyFailure({ code: 125, spawnError: null, aborted: false }, ['unknown flag: --format'], context), { reason: 'unknown', message: 'docker exited with code 125' })
 })
 
 t.test('BuildKit unreachable: the build, or the bootstrap, gave up dialling it', async t => {

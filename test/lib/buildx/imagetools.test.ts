@@ -191,7 +191,7 @@ t.test('docker without the buildx plugin', async t => {
   const { docker, env, spec } = await setup(t)
   docker.control({ buildx: false })
   const { result } = await retag(env, spec)
-  t.match(result, { status: 'failed', reason: 'buildx-missing', error: "the docker buildx plugin is not installed (docker: 'buildx' is not a docker command)" })
+  t.match(result, { status: 'failed', reason: 'buildx-missing', error: "the docker buildx plugin is not installed: docker has no 'buildx' command (install your distribution's docker-buildx-plugin package, or put the docker-buildx binary in ~/.docker/cli-plugins/ or, with DOCKER_CONFIG set, in $DOCKER_CONFIG/cli-plugins/)" })
 })
 
 t.test('docker missing from PATH', async t => {

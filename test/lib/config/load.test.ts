@@ -1,6 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { Settings } from 'typebox/system'
 import { parseConfig, readConfig, ConfigError } from '../../../lib/config/index.js'
 import { configProblems, MINIMAL_CONFIG, SAMPLE_CONFIG } from '../../helper.js'
 
@@ -48,7 +49,8 @@ t.test('a minimal config gets every default filled in', async t => {
       webhookAllowSha1: false,
       status: null,
       notify: []
-    }]
+    }],
+    variables: []
   })
 })
 
@@ -386,6 +388,28 @@ t.test('problems are ordered naturally: projects[2] before projects[10]', async 
   t.same(problemsOf(toml), ['projects[2].name: must not be empty', 'projects[10].name: must not be empty'])
 })
 
+t.test('every problem of every project is listed, past typebox\'s limit of 8 errors', async t => {
+  const projects = Array.from({ length: 12 }, (_, i) => `
+[[projects]]
+slug = "p${i}"
+[projects.code]
+url = "https://git.test/org/p${i}"
+branch = "main"
+[[projects.image]]
+repository = "p${i}/web"
+location = "Dockerfile"
+tag = ${i}
+`).join('')
+  const err = t.throws(() => parseConfig(`[app]\nregistry = "registry.test"\n${projects}`, SOURCE)) as ConfigError
+  const expected = Array.from({ length: 12 }, (_, i) => [
+    { path: `projects[${i}].image[0].tag`, message: 'must be a string' },
+    { path: `projects[${i}].name`, message: 'is required' }
+  ]).flat()
+  t.same(err.problems, expected)
+  t.equal(err.message.split('\n')[0], `Invalid configuration in ${SOURCE} (24 problems):`)
+  t.equal(Settings.Get().maxErrors, 8, 'the guard for other validations is back')
+})
+
 t.test('a TOML syntax error names the file, line and column', async t => {
   const dir = t.testdir({ 'config.toml': '[app]\nregistry = "r.test"\n\n[[projects]]\nname = "a\nslug = "b"\n' })
   const file = path.join(dir, 'config.toml')
@@ -393,6 +417,23 @@ t.test('a TOML syntax error names the file, line and column', async t => {
   t.equal(err.code, 'BH_CONFIG_SYNTAX')
   t.match(err.message, new RegExp(`^TOML syntax error in ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5:10: Unterminated string\n`))
   t.match(err.message, /5> name = "a/)
+})
+
+t.test('a file with a byte that is not UTF-8 names its line, column and value', async t => {
+  const dir = t.testdir({ 'config.toml': Buffer.concat([Buffer.from('[app]\nregistry = "r.test"\n# caf'), Buffer.from([0xE9]), Buffer.from('\n')]) })
+  const file = path.join(dir, 'config.toml')
+  const err = t.throws(() => readConfig(file)) as ConfigError
+  t.equal(err.code, 'BH_CONFIG_SYNTAX')
+  t.equal(err.message, `TOML syntax error in ${file}:3:6: invalid UTF-8 byte 0xE9 (a TOML file must be UTF-8; this one may have been saved as Latin-1 or Windows-1252: save it again as UTF-8)
+2: registry = "r.test"
+3> # caf\uFFFD
+        ^
+4:`)
+})
+
+t.test('a file that starts with a byte order mark is read as if it had none', async t => {
+  const dir = t.testdir({ 'config.toml': `\uFEFF${MINIMAL_CONFIG}` })
+  t.equal(readConfig(path.join(dir, 'config.toml')).projects[0]!.slug, 'demo')
 })
 
 t.test('a redefined key is a syntax error too', async t => {

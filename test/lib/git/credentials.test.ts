@@ -33,3 +33,8 @@ t.test('a project\'s own token first; GIT_TOKEN only for listed hosts; GITHUB_TO
   t.same([github.get('listed'), github.get('other')], [null, { host: 'git.example', token: 'github-token-value' }])
   t.same(resolveGitCredentials(settings, { OWN_TOKEN: 'x'.repeat(8), GIT_TOKEN: '' }).get('listed'), null, 'an empty GIT_TOKEN is none')
 })
+
+t.test('a project whose token variable is unset has no credential (start-up stops before that: requireNamedVariables)', async t => {
+  const settings = parseConfig(configToml([{ slug: 'own', url: 'https://gitlab.example/a' }]).replace('url = "https://gitlab.example/a"', 'url = "https://gitlab.example/a"\ntoken_env = "OWN_TOKEN"'), 'test.toml')
+  t.same(Object.fromEntries(resolveGitCredentials(settings, { GIT_TOKEN: 'global-token-value', GIT_TOKEN_HOSTS: 'gitlab.example' })), { own: null })
+})
