@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import bearerAuth from '@fastify/bearer-auth'
 import type { FastifyReply, onRequestHookHandler, preValidationHookHandler } from 'fastify'
 import { BuildHookError } from '../lib/errors.js'
-import { generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
+import { bearerRefusal, generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
 import { detectHost } from '../lib/webhooks/hosts.js'
 
 /**
@@ -66,11 +66,13 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
 
   const requireBearer: onRequestHookHandler = function (request, reply, done) {
     verify(request, reply, (err) => {
-      if (err !== undefined) {
-        const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
-        reply.header('www-authenticate', missing ? REALM : `${REALM}, error="invalid_token"`)
-      } else request.authenticatedBy = 'bearer'
-      done(err)
+      if (err === undefined) {
+        request.authenticatedBy = 'bearer'
+        return done()
+      }
+      // bearer-auth says "invalid authorization header" for a wrong token and a wrong form alike: name which.
+      const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
+      done(unauthorized(reply, bearerRefusal(request.headers.authorization), missing ? REALM : `${REALM}, error="invalid_token"`))
     })
   }
 

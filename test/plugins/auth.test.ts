@@ -11,25 +11,34 @@ function testRoutes (app: FastifyInstance): void {
   })
 }
 
-const invalid = { statusCode: 401, error: 'Unauthorized', message: 'invalid authorization header' }
+const refused = (message: string) => ({ statusCode: 401, error: 'Unauthorized', message })
 
-t.test('a protected route refuses a request without a token', async t => {
+t.test('a protected route refuses a request without a token, saying how to send one', async t => {
   const app = await build(t, {}, {}, testRoutes)
   const res = await app.inject({ method: 'POST', url: '/protected' })
   t.equal(res.statusCode, 401)
   t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook"')
   t.match(res.headers['content-type'], /^application\/json/)
-  t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
+  t.same(res.json(), refused('missing authorization header: send Authorization: Bearer <token>'))
 })
 
-t.test('a protected route refuses a wrong token, Basic credentials, an empty bearer and a bare scheme', async t => {
+t.test('a protected route refuses a wrong token without repeating it', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  for (const authorization of ['Bearer wrong-token', `Bearer ${TOKENS[0]}x`, `bearer ${TOKENS[1].slice(0, -1)}`]) {
+    const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
+    t.equal(res.statusCode, 401, authorization)
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook", error="invalid_token"', authorization)
+    t.same(res.json(), refused('the bearer token is not valid'), authorization)
+  }
+})
+
+t.test('a protected route refuses Basic credentials, an empty bearer, a bare scheme or a bare token, naming the form expected', async t => {
   const app = await build(t, {}, {}, testRoutes)
   const headers = [
-    'Bearer wrong-token',
-    `Bearer ${TOKENS[0]}x`,
     `Basic ${Buffer.from(`user:${TOKENS[0]}`).toString('base64')}`,
     `Basic ${TOKENS[0]}`,
     'Bearer ',
+    'Bearer    ',
     'Bearer',
     TOKENS[0]
   ]
@@ -37,7 +46,7 @@ t.test('a protected route refuses a wrong token, Basic credentials, an empty bea
     const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
     t.equal(res.statusCode, 401, authorization)
     t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook", error="invalid_token"', authorization)
-    t.same(res.json(), invalid, authorization)
+    t.same(res.json(), refused('the Authorization header must be of the form Bearer <token>'), authorization)
   }
 })
 
