@@ -5,6 +5,9 @@ import { header, type RefUpdate, type WebhookHost } from './types.js'
 /** Bitbucket Cloud: X-Event-Key, X-Request-UUID, X-Hub-Signature: sha256=<hex>; one push may move several refs. */
 export const bitbucket: WebhookHost = {
   source: 'bitbucket',
+  name: 'Bitbucket',
+  eventHeader: 'X-Event-Key',
+  signatureHeaders: ['X-Hub-Signature'],
   detect: headers => header(headers, 'x-event-key') !== undefined,
   verify: (headers, raw, secret) => verifyHmac(header(headers, 'x-hub-signature'), raw, secret, 'sha256', 'sha256='),
   parse: (headers, payload) => {
