@@ -102,3 +102,14 @@ t.test('the 415 message names the media type received, without its parameters an
   t.equal(unsupportedMediaType(`text/${'x'.repeat(200)}`), `unsupported content type text/${'x'.repeat(95)}: ${accepted}`)
   for (const none of [undefined, '', ' ; charset=utf-8']) t.equal(unsupportedMediaType(none), `a body needs a content type: ${accepted}`, String(none))
 })
+
+t.test('Bitbucket Server: refId when ref is absent (older servers), displayName when name is, X-Request-Id as the delivery', async t => {
+  const headers = { 'x-event-key': 'repo:refs_changed', 'x-request-id': 'r-1' }
+  t.same(bitbucket.parse(headers, { actor: { displayName: 'Admin' }, repository: { links: { clone: [{ href: 'ssh://git@bb.example:7999/p/r.git' }, { name: 'no href' }], self: 'not a list' } }, changes: [{ refId: 'refs/heads/main', toHash: SHA, type: 'UPDATE' }] }), {
+    source: 'bitbucket', event: 'repo:refs_changed', delivery: 'r-1', kind: 'push', sender: 'Admin',
+    repositoryUrls: ['ssh://git@bb.example:7999/p/r.git'],
+    updates: [{ ref: 'refs/heads/main', commit: SHA, deleted: false }]
+  })
+  t.match(bitbucket.parse(headers, { changes: [{ ref: { id: 'refs/tags/v1' }, toHash: ZERO_SHA, type: 'DELETE' }] }), { sender: null, repositoryUrls: [], updates: [{ ref: 'refs/tags/v1', commit: null, deleted: true }] })
+  t.match(bitbucket.parse({ 'x-event-key': 'repo:push', 'x-request-uuid': 'c-1', 'x-request-id': 'r-2' }, { push: { changes: [] } }), { delivery: 'c-1' }, "Cloud's X-Request-UUID first")
+})
