@@ -24,6 +24,7 @@ import metricsRoutes from './routes/metrics.js'
 import eventRoutes from './routes/events.js'
 import openapiRoutes from './routes/openapi.js'
 import uiRoutes from './routes/ui.js'
+import { validationMessage } from './lib/api/validation-message.js'
 import { isLogLevel } from './lib/env.js'
 import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
@@ -93,8 +94,10 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
     bodyLimit: BODY_LIMIT,
     // plugins/request-log.ts logs one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // Unknown body fields are errors, not silently dropped; query strings still need coercion.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Unknown body fields are errors, not silently dropped; query strings still need coercion. verbose: the
+    // errors carry their schema, so that a 400 can say what is accepted.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
+    schemaErrorFormatter: (errors, part) => new Error(validationMessage(errors, part)),
     // /ready answers its own 503 while closing, and /health stays truthful on open connections.
     return503OnClosing: false,
     requestTimeout: 30_000

@@ -9,3 +9,13 @@ export function parseBearerTokens (value: string | undefined): string[] {
 export function generateToken (): string {
   return randomBytes(32).toString('base64url')
 }
+
+/** What a refused `Authorization` header did wrong, in a sentence that never repeats the header's value. */
+export function bearerRefusal (authorization: string | undefined): string {
+  if (authorization === undefined || authorization === '') return 'missing authorization header: send Authorization: Bearer <token>'
+  // The same test as @fastify/bearer-auth's (scheme case-insensitive, one space, a token after it).
+  if (authorization.slice(0, 7).toLowerCase() !== 'bearer ' || authorization.slice(7).trim() === '') {
+    return 'the Authorization header must be of the form Bearer <token>'
+  }
+  return 'the bearer token is not valid'
+}

@@ -2,8 +2,10 @@ import fp from 'fastify-plugin'
 import bearerAuth from '@fastify/bearer-auth'
 import type { FastifyReply, onRequestHookHandler, preValidationHookHandler } from 'fastify'
 import { BuildHookError } from '../lib/errors.js'
-import { generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
-import { detectHost } from '../lib/webhooks/hosts.js'
+import { bearerRefusal, generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
+import { HttpError } from '../lib/api/error-schema.js'
+import { unsupportedMediaType } from '../lib/webhooks/body.js'
+import { detectHost, missingEventHeader } from '../lib/webhooks/hosts.js'
 
 /**
  * How a route authenticates its callers. Every route must say so: one without it fails at boot.
@@ -66,18 +68,26 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
 
   const requireBearer: onRequestHookHandler = function (request, reply, done) {
     verify(request, reply, (err) => {
-      if (err !== undefined) {
-        const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
-        reply.header('www-authenticate', missing ? REALM : `${REALM}, error="invalid_token"`)
-      } else request.authenticatedBy = 'bearer'
-      done(err)
+      if (err === undefined) {
+        request.authenticatedBy = 'bearer'
+        return done()
+      }
+      // bearer-auth says "invalid authorization header" for a wrong token and a wrong form alike: name which.
+      const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
+      done(unauthorized(reply, bearerRefusal(request.headers.authorization), missing ? REALM : `${REALM}, error="invalid_token"`))
     })
   }
 
   // A bearer token, or a Git host's event header, whose signature is checked once the body is read.
   // Anything else is refused before a byte of the body is read.
   const bearerOrWebhook: onRequestHookHandler = function (request, reply, done) {
-    if (detectHost(request.headers) === undefined) return requireBearer.call(this, request, reply, done)
+    if (detectHost(request.headers) === undefined) {
+      // A host's signature without its event header: say so, rather than ask for a token it never meant to send.
+      const problem = (request.headers.authorization ?? '') === '' ? missingEventHeader(request.headers) : undefined
+      if (problem === undefined) return requireBearer.call(this, request, reply, done)
+      request.log.info('Webhook signature without an event header refused.')
+      return done(unauthorized(reply, problem, REALM))
+    }
     if (request.headers.authorization === undefined) return done() // the usual delivery: signature only
     verify(request, reply, (err) => {
       if (err === undefined) request.authenticatedBy = 'bearer'
@@ -88,12 +98,14 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
   const requireSignature: preValidationHookHandler = function (request, reply, done) {
     if (request.authenticatedBy === 'bearer') return done()
     const host = detectHost(request.headers)!
+    // The hook route keeps bodies as raw bytes; a body some parser turned into anything else is no body a
+    // signature covers: refused for its type, before any signature is looked at (which the answer says nothing of).
+    const raw = request.body === undefined ? NO_BODY : Buffer.isBuffer(request.body) ? request.body : null
+    if (raw === null) return done(new HttpError(415, unsupportedMediaType(request.headers['content-type'])))
     const { slug } = request.params as { slug: string }
     const known = fastify.webhookSecrets.get(slug)
     const { secret, allowSha1 } = known ?? NO_SECRET
-    // The hook route keeps bodies as raw bytes; anything else here would be a body no signature covers.
-    const raw = request.body === undefined ? NO_BODY : Buffer.isBuffer(request.body) ? request.body : null
-    if (raw === null || !host.verify(request.headers, raw, secret, { allowSha1 }) || known === undefined) {
+    if (!host.verify(request.headers, raw, secret, { allowSha1 }) || known === undefined) {
       request.log.info({ source: host.source }, 'Webhook signature refused.')
       return done(unauthorized(reply, 'invalid webhook signature', REALM))
     }

@@ -1,11 +1,12 @@
 import Type from 'typebox'
+import type { FastifyError } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { BuildHookError } from '../lib/errors.js'
 import { BuildStatusSchema } from '../lib/builds/record.js'
 import { interpretTrigger } from '../lib/webhooks/trigger-request.js'
 import { detectHost } from '../lib/webhooks/hosts.js'
-import { TRIGGER_MEDIA_TYPES, UNSUPPORTED_MEDIA_TYPE } from '../lib/webhooks/body.js'
+import { TRIGGER_MEDIA_TYPES, unsupportedMediaType } from '../lib/webhooks/body.js'
 import type { DeliveryOutcome } from '../lib/metrics/build-metrics.js'
 
 const Params = Type.Object({ slug: Type.String() })
@@ -61,7 +62,12 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   // Limited by the server's bodyLimit.
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser([...TRIGGER_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(new HttpError(415, UNSUPPORTED_MEDIA_TYPE)))
+  fastify.addContentTypeParser('*', (request, _payload, done) => done(new HttpError(415, unsupportedMediaType(request.headers['content-type']))))
+  // A Content-Type Fastify cannot even read (e.g. `foo`) it refuses itself: the same answer as any other type.
+  fastify.setErrorHandler((err: FastifyError, request) => {
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') throw new HttpError(415, unsupportedMediaType(request.headers['content-type']))
+    throw err
+  })
 
   fastify.post('/:slug', {
     config: { auth: 'webhook' },

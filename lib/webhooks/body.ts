@@ -8,7 +8,14 @@ import { object } from './payload.js'
  */
 export const TRIGGER_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const
 
-export const UNSUPPORTED_MEDIA_TYPE = 'the body must be application/json or application/x-www-form-urlencoded (or empty)'
+const ACCEPTED = 'send application/json (any charset) or application/x-www-form-urlencoded'
+
+/** The 415 message for a body of another type: the type received (without its parameters) and the accepted ones. */
+export function unsupportedMediaType (contentType: string | undefined): string {
+  const received = (contentType ?? '').split(';')[0]!.trim().slice(0, 100)
+  if (received === '') return `a body needs a content type: ${ACCEPTED}`
+  return `unsupported content type ${received}: ${ACCEPTED}`
+}
 
 /** A body in a charset this process cannot decode (415, as for an unknown media type). */
 export class UnsupportedCharsetError extends HttpError {

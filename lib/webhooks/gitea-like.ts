@@ -7,10 +7,13 @@ import { header, ZERO_SHA, type Delivery, type WebhookHost } from './types.js'
  * prefix: X-<Host>-Event, X-<Host>-Delivery, X-<Host>-Signature (hex HMAC-SHA256, no prefix). A deleted
  * branch comes as a `delete` event, not as a push.
  */
-export function giteaLike (source: Extract<Delivery['source'], 'gitea' | 'forgejo' | 'gogs'>): WebhookHost {
+export function giteaLike (source: Extract<Delivery['source'], 'gitea' | 'forgejo' | 'gogs'>, name: string): WebhookHost {
   const prefix = `x-${source}-`
   return {
     source,
+    name,
+    eventHeader: `X-${name}-Event`,
+    signatureHeaders: [`X-${name}-Signature`],
     detect: headers => header(headers, `${prefix}event`) !== undefined,
     verify: (headers, raw, secret) => verifyHmac(header(headers, `${prefix}signature`), raw, secret, 'sha256'),
     parse: (headers, payload) => {

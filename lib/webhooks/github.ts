@@ -5,6 +5,10 @@ import { header, ZERO_SHA, type WebhookHost } from './types.js'
 /** GitHub: X-GitHub-Event, X-GitHub-Delivery, X-Hub-Signature-256 (SHA-1 X-Hub-Signature only if allowed). */
 export const github: WebhookHost = {
   source: 'github',
+  name: 'GitHub',
+  eventHeader: 'X-GitHub-Event',
+  // X-Hub-Signature (SHA-1) is always sent beside it, and alone it is Bitbucket's.
+  signatureHeaders: ['X-Hub-Signature-256'],
   detect: headers => header(headers, 'x-github-event') !== undefined,
   verify: (headers, raw, secret, { allowSha1 }) => {
     const sha256 = header(headers, 'x-hub-signature-256')

@@ -7,6 +7,9 @@ const PUSH_EVENTS = new Set(['Push Hook', 'Tag Push Hook', 'System Hook'])
 /** GitLab: X-Gitlab-Event, X-Gitlab-Token (the secret itself), Idempotency-Key or X-Gitlab-Event-UUID. */
 export const gitlab: WebhookHost = {
   source: 'gitlab',
+  name: 'GitLab',
+  eventHeader: 'X-Gitlab-Event',
+  signatureHeaders: ['X-Gitlab-Token'],
   detect: headers => header(headers, 'x-gitlab-event') !== undefined,
   verify: (headers, _raw, secret) => safeEqual(header(headers, 'x-gitlab-token') ?? '', secret),
   parse: (headers, payload) => {

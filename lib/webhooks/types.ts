@@ -30,6 +30,12 @@ export interface Delivery {
 /** One Git host: how to recognise, verify and read its webhook deliveries. */
 export interface WebhookHost {
   source: Delivery['source']
+  /** The host's name as its users know it, for messages. */
+  name: string
+  /** The header naming the event, written as the host writes it. */
+  eventHeader: string
+  /** The headers that carry its signature or token, written as the host writes them. */
+  signatureHeaders: readonly string[]
   /** Whether the request carries this host's event header. */
   detect: (headers: Headers) => boolean
   /** Whether the request is signed (or carries the token) with `secret`, in constant time. */

@@ -113,7 +113,7 @@ t.test('client errors: missing settings, bad usage, refused requests, an unreach
   t.same(await run(['logs', 'abc'], client), { code: 2, stdout: '', stderr: 'build-hook: a build id is a positive integer\n' })
   t.match(await run(['builds', '--colour'], client), { code: 2, stderr: /^build-hook: Unknown option '--colour'/ })
   t.same(await run(['logs', '99'], client), { code: 1, stdout: '', stderr: 'build-hook: 404 Not Found: No build 99\n' })
-  t.same(await run(['builds'], { ...client, BUILD_HOOK_TOKEN: 'wrong' }), { code: 1, stdout: '', stderr: 'build-hook: 401 Unauthorized: invalid authorization header\n' })
+  t.same(await run(['builds'], { ...client, BUILD_HOOK_TOKEN: 'wrong' }), { code: 1, stdout: '', stderr: 'build-hook: 401 Unauthorized: the bearer token is not valid\n' })
   t.match(await run(['trigger', 'demo'], client), { code: 1, stderr: /^build-hook: 502 Bad Gateway: cannot read https:\/\/git\.test\/org\/demo: / }, 'the branch head of a repository that does not resolve here')
   t.same(await run(['builds'], { BUILD_HOOK_URL: 'not a url', BUILD_HOOK_TOKEN: 'x' }), { code: 1, stdout: '', stderr: 'build-hook: cannot reach not a url: Invalid URL\n' })
   const down = (await closedEndpoint()).replace('tcp://', 'http://')

@@ -11,25 +11,34 @@ function testRoutes (app: FastifyInstance): void {
   })
 }
 
-const invalid = { statusCode: 401, error: 'Unauthorized', message: 'invalid authorization header' }
+const refused = (message: string) => ({ statusCode: 401, error: 'Unauthorized', message })
 
-t.test('a protected route refuses a request without a token', async t => {
+t.test('a protected route refuses a request without a token, saying how to send one', async t => {
   const app = await build(t, {}, {}, testRoutes)
   const res = await app.inject({ method: 'POST', url: '/protected' })
   t.equal(res.statusCode, 401)
   t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook"')
   t.match(res.headers['content-type'], /^application\/json/)
-  t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
+  t.same(res.json(), refused('missing authorization header: send Authorization: Bearer <token>'))
 })
 
-t.test('a protected route refuses a wrong token, Basic credentials, an empty bearer and a bare scheme', async t => {
+t.test('a protected route refuses a wrong token without repeating it', async t => {
+  const app = await build(t, {}, {}, testRoutes)
+  for (const authorization of ['Bearer wrong-token', `Bearer ${TOKENS[0]}x`, `bearer ${TOKENS[1].slice(0, -1)}`]) {
+    const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
+    t.equal(res.statusCode, 401, authorization)
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook", error="invalid_token"', authorization)
+    t.same(res.json(), refused('the bearer token is not valid'), authorization)
+  }
+})
+
+t.test('a protected route refuses Basic credentials, an empty bearer, a bare scheme or a bare token, naming the form expected', async t => {
   const app = await build(t, {}, {}, testRoutes)
   const headers = [
-    'Bearer wrong-token',
-    `Bearer ${TOKENS[0]}x`,
     `Basic ${Buffer.from(`user:${TOKENS[0]}`).toString('base64')}`,
     `Basic ${TOKENS[0]}`,
     'Bearer ',
+    'Bearer    ',
     'Bearer',
     TOKENS[0]
   ]
@@ -37,7 +46,7 @@ t.test('a protected route refuses a wrong token, Basic credentials, an empty bea
     const res = await app.inject({ method: 'POST', url: '/protected', headers: { authorization } })
     t.equal(res.statusCode, 401, authorization)
     t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook", error="invalid_token"', authorization)
-    t.same(res.json(), invalid, authorization)
+    t.same(res.json(), refused('the Authorization header must be of the form Bearer <token>'), authorization)
   }
 })
 
@@ -193,7 +202,7 @@ t.test("a webhook route's own preValidation hooks run after the signature check;
   t.same(seen, ['own hook'])
 })
 
-t.test('a webhook route whose body a parser turned into something else is never verified, even with the right signature', async t => {
+t.test('a webhook route whose body a parser turned into something else is refused for its type, even with the right signature', async t => {
   const app = await build(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo', extra: '[projects.webhook]\nsecret_env = "DEMO_SECRET"\n' }])), DEMO_SECRET: 'demo-secret-value' }, {}, app => {
     // Fastify's own text/plain parser hands the route a string: no signature check may run over anything but bytes.
     app.register(async (child) => {
@@ -203,7 +212,36 @@ t.test('a webhook route whose body a parser turned into something else is never 
   const sign = (body: string) => `sha256=${createHmac('sha256', 'demo-secret-value').update(body).digest('hex')}`
   for (const signed of ['unsigned text', '']) { // signed as the text, or as the empty body that a string is not
     const res = await app.inject({ method: 'POST', url: '/parsed-hooks/demo', headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign(signed), 'content-type': 'text/plain' }, payload: 'unsigned text' })
-    t.equal(res.statusCode, 401, `signed as '${signed}'`)
-    t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'invalid webhook signature' })
+    t.equal(res.statusCode, 415, `signed as '${signed}'`)
+    t.same(res.json(), { statusCode: 415, error: 'Unsupported Media Type', message: 'unsupported content type text/plain: send application/json (any charset) or application/x-www-form-urlencoded' })
   }
+})
+
+t.test('a signature header without its event header is told which event header its host sends, for any slug', async t => {
+  const app = await build(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo', extra: '[projects.webhook]\nsecret_env = "DEMO_SECRET"\n' }])), DEMO_SECRET: 'demo-secret-value' }, {}, app => {
+    app.register(async (child) => {
+      child.post('/event-hooks/:slug', { config: { auth: 'webhook' } }, async () => ({ ok: true }))
+    })
+  })
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ 'x-hub-signature-256': 'sha256=00' }, 'X-Hub-Signature-256 came without an event header: a GitHub delivery needs X-GitHub-Event (or send Authorization: Bearer <token>)'],
+    [{ 'x-hub-signature-256': 'sha256=00', 'x-hub-signature': 'sha1=00' }, 'X-Hub-Signature-256 came without an event header: a GitHub delivery needs X-GitHub-Event (or send Authorization: Bearer <token>)'],
+    [{ 'x-hub-signature': 'sha256=00' }, 'X-Hub-Signature came without an event header: a Bitbucket delivery needs X-Event-Key (or send Authorization: Bearer <token>)'],
+    [{ 'x-gitlab-token': 'demo-secret-value' }, 'X-Gitlab-Token came without an event header: a GitLab delivery needs X-Gitlab-Event (or send Authorization: Bearer <token>)'],
+    [{ 'x-gitea-signature': '00', 'x-gogs-signature': '00', 'x-hub-signature-256': 'sha256=00' }, 'X-Gitea-Signature came without an event header: a Gitea delivery needs X-Gitea-Event (or send Authorization: Bearer <token>)'],
+    [{ 'x-forgejo-signature': '00', 'x-gitea-signature': '00' }, 'X-Forgejo-Signature came without an event header: a Forgejo delivery needs X-Forgejo-Event (or send Authorization: Bearer <token>)'],
+    [{ 'x-gogs-signature': '00' }, 'X-Gogs-Signature came without an event header: a Gogs delivery needs X-Gogs-Event (or send Authorization: Bearer <token>)']
+  ]
+  for (const [headers, message] of cases) {
+    for (const url of ['/event-hooks/demo', '/event-hooks/nosuch']) {
+      const res = await app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, payload: '{}' })
+      t.equal(res.statusCode, 401, `${url} ${message}`)
+      t.equal(res.headers['www-authenticate'], 'Bearer realm="build-hook"')
+      t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message }, url)
+    }
+  }
+  const bearer = await app.inject({ method: 'POST', url: '/event-hooks/demo', headers: { 'x-hub-signature-256': 'sha256=00', authorization: `Bearer ${TOKENS[0]}` } })
+  t.equal(bearer.statusCode, 200, 'a bearer token is still a bearer call')
+  const wrong = await app.inject({ method: 'POST', url: '/event-hooks/demo', headers: { 'x-hub-signature-256': 'sha256=00', authorization: 'Bearer wrong' } })
+  t.same(wrong.json(), { statusCode: 401, error: 'Unauthorized', message: 'the bearer token is not valid' }, 'with an Authorization header, the token is what is judged')
 })

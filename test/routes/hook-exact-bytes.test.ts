@@ -24,7 +24,8 @@ async function app (t: Test) {
   return { ...h, post }
 }
 
-const unsupported = { statusCode: 415, error: 'Unsupported Media Type', message: 'the body must be application/json or application/x-www-form-urlencoded (or empty)' }
+const ACCEPTED = 'send application/json (any charset) or application/x-www-form-urlencoded'
+const unsupported = (message: string) => ({ statusCode: 415, error: 'Unsupported Media Type', message })
 
 for (const host of HOSTS) {
   t.test(`${host}: a body whose content type is not JSON or a form is 415 and nothing is recorded`, async t => {
@@ -33,18 +34,20 @@ for (const host of HOSTS) {
     // The signature of an empty body, sent with a body that nothing signed (the attack that used to build).
     const emptySigned = deliver(host, '', secretOf(host))
     const emptySignature = { [SIGNATURE_HEADER[host].name]: emptySigned.headers[SIGNATURE_HEADER[host].name]! }
-    const cases: Array<[string, Delivery, Record<string, string | undefined>]> = [
-      ['text/plain, signed', signed, { 'content-type': 'text/plain' }],
-      ['text/plain, empty-body signature', signed, { 'content-type': 'text/plain', ...emptySignature }],
-      ['application/octet-stream', signed, { 'content-type': 'application/octet-stream' }],
-      ['no content type', signed, { 'content-type': undefined }],
-      ['no content type, empty-body signature', signed, { 'content-type': undefined, ...emptySignature }],
-      ['a JSON look-alike type', signed, { 'content-type': 'application/vnd.evil+json' }]
+    const cases: Array<[string, Delivery, Record<string, string | undefined>, string]> = [
+      ['text/plain, signed', signed, { 'content-type': 'text/plain' }, `unsupported content type text/plain: ${ACCEPTED}`],
+      ['text/plain with a charset, signed', signed, { 'content-type': 'text/plain; charset=utf-8' }, `unsupported content type text/plain: ${ACCEPTED}`],
+      ['text/plain, empty-body signature', signed, { 'content-type': 'text/plain', ...emptySignature }, `unsupported content type text/plain: ${ACCEPTED}`],
+      ['application/octet-stream', signed, { 'content-type': 'application/octet-stream' }, `unsupported content type application/octet-stream: ${ACCEPTED}`],
+      ['no content type', signed, { 'content-type': undefined }, `a body needs a content type: ${ACCEPTED}`],
+      ['no content type, empty-body signature', signed, { 'content-type': undefined, ...emptySignature }, `a body needs a content type: ${ACCEPTED}`],
+      ['a JSON look-alike type', signed, { 'content-type': 'application/vnd.evil+json' }, `unsupported content type application/vnd.evil+json: ${ACCEPTED}`],
+      ['a type Fastify cannot read', signed, { 'content-type': 'json' }, `unsupported content type json: ${ACCEPTED}`]
     ]
-    for (const [what, delivery, headers] of cases) {
+    for (const [what, delivery, headers, message] of cases) {
       const res = await post(host, delivery, headers)
       t.equal(res.statusCode, 415, what)
-      t.same(res.json(), unsupported, what)
+      t.same(res.json(), unsupported(message), what)
     }
     t.equal(server.store.get(1), null, 'nothing recorded')
   })
@@ -102,5 +105,17 @@ t.test('API calls: no body, a JSON body, or curl -d (form content type with a JS
   t.equal(curl.statusCode, 202, curl.body)
   const text = await post({ 'content-type': 'text/plain' }, JSON.stringify({ commit: COMMIT }))
   t.equal(text.statusCode, 415)
-  t.same(text.json(), unsupported)
+  t.same(text.json(), unsupported(`unsupported content type text/plain: ${ACCEPTED}`))
+  const wrongToken = await server.inject({ method: 'POST', url: '/github', headers: { authorization: 'Bearer wrong', 'content-type': 'text/plain' }, payload: '{}' })
+  t.equal(wrongToken.statusCode, 401, 'a bearer call is authenticated before its body type is looked at')
+})
+
+t.test('a bad signature with a text/plain body is 415 too: the type is refused before any signature is looked at', async t => {
+  const { post } = await app(t)
+  const bad = deliver('github', pushPayload('github', { commit: COMMIT }), 'not-the-secret')
+  for (const slug of ['github', 'nosuch']) {
+    const res = await post(slug, bad, { 'content-type': 'text/plain' })
+    t.equal(res.statusCode, 415, slug)
+    t.same(res.json(), unsupported(`unsupported content type text/plain: ${ACCEPTED}`), slug)
+  }
 })

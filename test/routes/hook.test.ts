@@ -238,7 +238,7 @@ t.test('an unknown slug is 404 for an authenticated caller and 401 for anyone el
   for (const url of ['/nosuch', '/demo']) {
     const res = await app.inject({ method: 'POST', url })
     t.equal(res.statusCode, 401, url)
-    t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header' })
+    t.same(res.json(), { statusCode: 401, error: 'Unauthorized', message: 'missing authorization header: send Authorization: Bearer <token>' })
   }
 })
 

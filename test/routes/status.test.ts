@@ -82,12 +82,23 @@ t.test('GET /builds pages newest first, filtered by project and status', async t
   t.match((await get('/builds?limit=1')).json().builds[0], { id: 5, project: 'other', status: 'failed', error: 'boom', trigger: { source: 'api' }, images: [{ image: 'registry.test/other/web', status: 'cancelled' }] })
 })
 
-t.test('GET /builds refuses malformed query values with 400 and the reason', async t => {
+t.test('GET /builds refuses malformed query values with 400, naming the parameter and what it accepts', async t => {
   const { get } = await setup(t)
-  for (const query of ['limit=0', 'limit=201', 'limit=ten', 'before=0', 'before=-3', 'status=done', 'project=Not_A_Slug', 'sort=asc']) {
+  const limit = "query parameter 'limit' must be an integer from 1 to 200"
+  const before = "query parameter 'before' must be an integer of 1 or more"
+  const cases: Array<[string, string]> = [
+    ['limit=0', limit], ['limit=201', limit], ['limit=ten', limit], ['limit=', limit],
+    ['before=0', before], ['before=-3', before], ['before=1.5', before],
+    ['status=done', "query parameter 'status' must be one of queued, running, succeeded, failed, cancelled, superseded"],
+    ['project=Not_A_Slug', "query parameter 'project' must be a string of at most 63 characters matching ^[a-z0-9][a-z0-9-]*$"],
+    [`project=${'a'.repeat(64)}`, "query parameter 'project' must be a string of at most 63 characters matching ^[a-z0-9][a-z0-9-]*$"],
+    ['sort=asc', "unknown query parameter 'sort' (accepted: project, status, limit, before)"],
+    ['foo=1&limit=5', "unknown query parameter 'foo' (accepted: project, status, limit, before)"]
+  ]
+  for (const [query, message] of cases) {
     const res = await get(`/builds?${query}`)
     t.equal(res.statusCode, 400, query)
-    t.match(res.json(), { statusCode: 400, error: 'Bad Request', message: /^querystring/ }, query)
+    t.same(res.json(), { statusCode: 400, error: 'Bad Request', message }, query)
   }
 })
 

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { bitbucket } from '../../../lib/webhooks/bitbucket.js'
-import { decodePayload } from '../../../lib/webhooks/body.js'
+import { decodePayload, unsupportedMediaType } from '../../../lib/webhooks/body.js'
 import { normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
 import { gitea } from '../../../lib/webhooks/gitea.js'
 import { github } from '../../../lib/webhooks/github.js'
 import { gitlab } from '../../../lib/webhooks/gitlab.js'
-import { detectHost } from '../../../lib/webhooks/hosts.js'
+import { detectHost, HOSTS, missingEventHeader } from '../../../lib/webhooks/hosts.js'
 import { hmacHex, safeEqual } from '../../../lib/webhooks/signature.js'
 import { interpretTrigger } from '../../../lib/webhooks/trigger-request.js'
 import { header, ZERO_SHA } from '../../../lib/webhooks/types.js'
@@ -83,4 +83,33 @@ t.test('a verified body is decoded in the charset its Content-Type names', async
   t.same(decodePayload(Buffer.from(json, 'latin1'), 'application/json; charset=iso-8859-1'), { name: 'zoë' })
   t.same(decodePayload(Buffer.from(json, 'utf16le'), 'application/json;charset=utf-16le'), { name: 'zoë' })
   t.throws(() => decodePayload(Buffer.from(json), 'application/json; charset=klingon'), { statusCode: 415, message: "charset 'klingon' is not supported" })
+})
+
+t.test('a request with no signature header of any host is no stray delivery', async t => {
+  t.equal(missingEventHeader({ authorization: 'Bearer x', 'content-type': 'application/json' }), undefined)
+})
+
+t.test("each host's signature headers and event header are the ones it detects by and verifies", async t => {
+  for (const host of HOSTS) {
+    t.ok(host.detect({ [host.eventHeader.toLowerCase()]: 'push' }), host.source)
+    t.match(missingEventHeader(Object.fromEntries(host.signatureHeaders.map(name => [name.toLowerCase(), 'x']))), `a ${host.name} delivery needs ${host.eventHeader}`, host.source)
+  }
+})
+
+t.test('the 415 message names the media type received, without its parameters and at most 100 characters', async t => {
+  const accepted = 'send application/json (any charset) or application/x-www-form-urlencoded'
+  t.equal(unsupportedMediaType('Text/Plain ; charset=utf-8'), `unsupported content type Text/Plain: ${accepted}`)
+  t.equal(unsupportedMediaType(`text/${'x'.repeat(200)}`), `unsupported content type text/${'x'.repeat(95)}: ${accepted}`)
+  for (const none of [undefined, '', ' ; charset=utf-8']) t.equal(unsupportedMediaType(none), `a body needs a content type: ${accepted}`, String(none))
+})
+
+t.test('Bitbucket Server: refId when ref is absent (older servers), displayName when name is, X-Request-Id as the delivery', async t => {
+  const headers = { 'x-event-key': 'repo:refs_changed', 'x-request-id': 'r-1' }
+  t.same(bitbucket.parse(headers, { actor: { displayName: 'Admin' }, repository: { links: { clone: [{ href: 'ssh://git@bb.example:7999/p/r.git' }, { name: 'no href' }], self: 'not a list' } }, changes: [{ refId: 'refs/heads/main', toHash: SHA, type: 'UPDATE' }] }), {
+    source: 'bitbucket', event: 'repo:refs_changed', delivery: 'r-1', kind: 'push', sender: 'Admin',
+    repositoryUrls: ['ssh://git@bb.example:7999/p/r.git'],
+    updates: [{ ref: 'refs/heads/main', commit: SHA, deleted: false }]
+  })
+  t.match(bitbucket.parse(headers, { changes: [{ ref: { id: 'refs/tags/v1' }, toHash: ZERO_SHA, type: 'DELETE' }] }), { sender: null, repositoryUrls: [], updates: [{ ref: 'refs/tags/v1', commit: null, deleted: true }] })
+  t.match(bitbucket.parse({ 'x-event-key': 'repo:push', 'x-request-uuid': 'c-1', 'x-request-id': 'r-2' }, { push: { changes: [] } }), { delivery: 'c-1' }, "Cloud's X-Request-UUID first")
 })
