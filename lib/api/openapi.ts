@@ -14,7 +14,7 @@ export const SECURITY_SCHEMES = {
     description: "Not a key a caller holds: a Git host's delivery, signed with the project's webhook secret. " +
       'The event header the host sends (X-GitHub-Event, X-Gitlab-Event, ...) says which header carries it: ' +
       'X-Hub-Signature-256 (GitHub: sha256=<hex HMAC-SHA256 of the body>), X-Gitea-Signature, X-Forgejo-Signature ' +
-      'or X-Gogs-Signature (hex HMAC-SHA256 of the body), X-Hub-Signature (Bitbucket: sha256=<hex HMAC-SHA256>), ' +
+      'or X-Gogs-Signature (hex HMAC-SHA256 of the body), X-Hub-Signature (Bitbucket Cloud, Server and Data Center: sha256=<hex HMAC-SHA256>), ' +
       'X-Gitlab-Token (the secret itself). A bearer token is accepted instead.'
   }
 } as const
