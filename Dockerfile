@@ -28,6 +28,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The command-line client on PATH: docker run --rm -e HOOK_URL -e HOOK_TOKEN <image> build-hook builds
+RUN chmod 755 dist/bin/build-hook.js && ln -s /app/dist/bin/build-hook.js /usr/local/bin/build-hook
 # The dashboard (GET /ui/): plain files served as they are, next to dist/ (routes/ui.ts finds <app>/ui).
 COPY ui ./ui
 ENV NODE_ENV=production \

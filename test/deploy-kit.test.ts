@@ -152,6 +152,8 @@ t.test('the Dockerfile: Node LTS, non-root, tini then node dist/server.js, no HE
   t.match(dockerfile, /npm prune --omit=dev/)
   t.match(dockerfile, /apt-get install .*\bgit\b/)
   t.match(dockerfile, /^COPY ui \.\/ui$/m, 'the dashboard\'s files, served from <app>/ui')
+  t.match(dockerfile, /^RUN chmod 755 dist\/bin\/build-hook\.js && ln -s \/app\/dist\/bin\/build-hook\.js \/usr\/local\/bin\/build-hook$/m, 'the CLI on PATH')
+  t.match(readFileSync(path.join(ROOT, 'bin', 'build-hook.ts'), 'utf8'), /^#!\/usr\/bin\/env node\n/, 'which runs by its #! line')
   const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n')
   for (const entry of ['.git', 'node_modules', 'dist', 'data', 'test']) t.ok(ignored.includes(entry), entry)
 })

@@ -2,12 +2,8 @@ import { describeUnset, readConfig, unsetVariables, ConfigError } from '../confi
 import type { CliIo } from './io.js'
 
 /** `build-hook check-config [FILE]`: validates a config with the server's own code. 0 valid, 1 invalid. */
-export function checkConfig (args: readonly string[], io: CliIo): number {
-  if (args.length > 1) {
-    io.stderr('usage: build-hook check-config [FILE]   (default: $CONFIG_PATH or ./config.toml)\n')
-    return 2
-  }
-  const file = args[0] ?? io.env.CONFIG_PATH ?? './config.toml'
+export function checkConfig (path: string | undefined, io: CliIo): number {
+  const file = path ?? io.env.CONFIG_PATH ?? './config.toml'
   try {
     const settings = readConfig(file)
     const unset = unsetVariables(settings.variables, io.env)

@@ -1,11 +1,11 @@
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import type { BuildRecord } from '../../lib/builds/record.js'
-import { main } from '../../lib/cli/main.js'
 import { newBuild } from '../../lib/builds/new-build.js'
 import { builderReady, buildOf, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
+import { runCli } from '../cli.js'
 
 // Rollback (docs/contract.md "Deploy by digest, rollback"): a build that builds nothing and deploys an earlier build's
 // digests again, by either strategy, through the real app, the docker double's registry and the API double.
@@ -243,22 +243,16 @@ t.test('build-hook rollback: queues it, follows it with --follow, and says what 
   await build('a')
   await build('b')
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
-  const env = { BUILD_HOOK_URL: url, BUILD_HOOK_TOKEN: TOKENS[0] }
-  let stdout = ''
-  let stderr = ''
-  const io = { stdout: (text: string) => { stdout += text }, stderr: (text: string) => { stderr += text }, env }
-  t.equal(await main(['rollback', 'demo', '--follow'], io), 0)
-  t.match(stderr, /^rollback 3 of demo to build 1 \(aaaaaaaaaaaa\): queued\nbuild 3 succeeded\n$/)
-  t.match(stdout, /\[deploy\] deployment\/web: /)
-  stderr = ''
-  t.equal(await main(['rollback', 'demo', '--to', '2'], io), 0)
-  t.equal(stderr, 'rollback 4 of demo to build 2 (bbbbbbbbbbbb): queued\n')
-  stderr = ''
-  t.equal(await main(['rollback', 'demo', '--to', '99'], io), 1)
-  t.equal(stderr, 'build-hook: 404 Not Found: No build 99 of project demo\n')
-  stderr = ''
-  t.equal(await main(['rollback', 'demo', '--to', 'x'], io), 2)
-  t.equal(await main(['rollback'], io), 2)
-  t.match(stderr, /a build id is a positive integer\n.*usage: build-hook rollback <slug> \[--to BUILD\] \[--follow\]/s)
-  await finished(app, 4)
+  const env = { HOOK_URL: url, HOOK_TOKEN: TOKENS[0] }
+  const follow = await runCli(['rollback', 'demo', '--follow'], env)
+  t.equal(follow.code, 0)
+  t.match(follow.stderr, /^rollback 3 of demo to build 1 \(aaaaaaaaaaaa\): queued\nbuild 3 succeeded\n$/)
+  t.match(follow.stdout, /\[deploy\] deployment\/web: /)
+  t.same(await runCli(['rollback', 'demo', '--to', '2'], env), { code: 0, stdout: '', stderr: 'rollback 4 of demo to build 2 (bbbbbbbbbbbb): queued\n' })
+  t.same(await runCli(['rollback', 'demo', '--to', '99'], env), { code: 1, stdout: '', stderr: 'build-hook: 404 Not Found: No build 99 of project demo\n' })
+  t.same(await runCli(['rollback', 'demo', '--to', 'x'], env), { code: 2, stdout: '', stderr: "build-hook: invalid build id 'x': a positive integer\nSee 'build-hook rollback --help'.\n" })
+  t.same(await runCli(['rollback'], env), { code: 2, stdout: '', stderr: "build-hook: missing required argument 'slug'\nSee 'build-hook rollback --help'.\n" })
+  const json = await runCli(['rollback', 'demo', '--to', '1', '-o', 'json'], env)
+  t.match(JSON.parse(json.stdout), { id: 5, project: 'demo', status: 'queued', rollbackOf: 1, trigger: { source: 'rollback' } })
+  await finished(app, 5)
 })

@@ -1,0 +1,39 @@
+import type { BuildRecord } from '../builds/record.js'
+import { CliError, EXIT } from './cli-error.js'
+import { type HookClient, networkReason } from './hook-client.js'
+import type { CliIo } from './io.js'
+
+/**
+ * Streams a build's log to stdout as it comes until the build ends, then says how it ended on stderr; returns
+ * the exit code: 0 only when it succeeded. The service follows a build through every attempt and ends the
+ * stream when the build ends; only its shutdown ends it earlier. Ctrl-C stops following, never the build.
+ */
+export async function followBuild (client: HookClient, io: CliIo, id: number): Promise<number> {
+  const interrupt = new AbortController()
+  const stopListening = io.onInterrupt(() => interrupt.abort())
+  let broken: string | null = null
+  try {
+    const log = await client.open(`builds/${id}/logs?follow=true`, { signal: interrupt.signal })
+    log.setEncoding('utf8')
+    for await (const text of log) io.stdout(text as string)
+  } catch (err) {
+    if (!interrupt.signal.aborted) {
+      if (err instanceof CliError) throw err
+      broken = networkReason(err as NodeJS.ErrnoException)
+    }
+  } finally {
+    stopListening()
+  }
+  if (interrupt.signal.aborted) {
+    io.stderr(`build ${id} goes on; follow it again with: build-hook logs ${id} --follow (or stop it with: build-hook cancel ${id})\n`)
+    return EXIT.interrupted
+  }
+  if (broken !== null) io.stderr(`build-hook: the log stream of build ${id} broke: ${broken}\n`)
+  const build = await client.json<BuildRecord>(`builds/${id}`)
+  if (build.status === 'queued' || build.status === 'running') {
+    io.stderr(`build ${id} is still ${build.status}: the service ended the log stream (follow it again with: build-hook logs ${id} --follow)\n`)
+    return EXIT.unavailable
+  }
+  io.stderr(`build ${id} ${build.status}${build.error === null ? '' : `: ${build.error}`}\n`)
+  return build.status === 'succeeded' ? EXIT.ok : EXIT.failed
+}
