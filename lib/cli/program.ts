@@ -135,11 +135,12 @@ export function cliProgram (io: CliIo, exit: { code: number }): Command {
       exit.code = await rollback(clientOf(rollbackCommand), io, slug, { ...options, follow: options.follow === true })
     })
 
-  command('check-config', "validate a config file: exit 0 when valid, 1 listing every problem")
+  command('check-config', 'validate a config file, and that this environment has the variables it names: exit 0 when valid, 1 listing every problem')
     .argument('[file]', 'the file (default: $CONFIG_PATH, else ./config.toml)')
-    .addHelpText('after', examples('build-hook check-config deploy/config.toml'))
-    .action((file: string | undefined) => {
-      exit.code = checkConfig(file, io)
+    .option('--skip-env', "check the file alone, not this environment's variables (a config checked away from its server, e.g. in CI)")
+    .addHelpText('after', examples('build-hook check-config deploy/config.toml', 'build-hook check-config deploy/config.toml --skip-env'))
+    .action((file: string | undefined, options: { skipEnv?: true }) => {
+      exit.code = checkConfig(file, io, { skipEnv: options.skipEnv === true })
     })
 
   const completionCommand = command('completion', 'print a shell completion script')

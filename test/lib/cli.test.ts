@@ -26,7 +26,7 @@ t.test('check-config accepts a valid file and summarises it', async t => {
 t.test('check-config reads $CONFIG_PATH when no file is given', async t => {
   const result = await runCli(['check-config'], { CONFIG_PATH: SAMPLE_CONFIG })
   t.equal(result.code, 0)
-  t.match(result.stdout, `${SAMPLE_CONFIG}: OK (1 project: example-app; 2 images)`)
+  t.match(result.stdout, `${SAMPLE_CONFIG}: OK (1 project: hello; 1 image)`)
 })
 
 t.test('check-config falls back to ./config.toml', async t => {
@@ -228,16 +228,17 @@ t.test('check-config reports each variable the config names that its environment
   const toml = MINIMAL_CONFIG.replace('branch = "main"', 'branch = "main"\ntoken_env = "GIT_TOKEN_A"') +
     '[projects.webhook]\nsecret_env = "HOOK_SECRET"\n[projects.status]\ntoken_env = "GIT_TOKEN_A"\nprovider = "gitea"\n[[projects.notify]]\nurl = "https://chat.test/x"\nsecret_env = "NOTIFY_SECRET"\n'
   const file = writeConfig(t, toml)
-  t.same(await run(['check-config', file], { HOOK_SECRET: '' }), {
+  t.same(await runCli(['check-config', file], { HOOK_SECRET: '' }), {
     code: 1,
     stdout: '',
-    stderr: `${file}: valid, but 3 environment variables it names are not set here; the server does not start without them (what counts is the server's environment, not this one):
+    stderr: `${file}: valid, but 3 environment variables it names are not set here; the server does not start without them (what counts is the server's environment, not this one; --skip-env checks the file alone):
   - GIT_TOKEN_A is not set (named by projects[0].code.token_env, projects[0].status.token_env)
   - HOOK_SECRET is set but empty (named by projects[0].webhook.secret_env)
   - NOTIFY_SECRET is not set (named by projects[0].notify[0].secret_env)
 `
   })
-  const one = await run(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y' })
-  t.equal(one.stderr.split('\n')[0], `${file}: valid, but 1 environment variable it names is not set here; the server does not start without them (what counts is the server's environment, not this one):`)
-  t.same(await run(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y', NOTIFY_SECRET: 'z' }), { code: 0, stdout: `${file}: OK (1 project: demo; 1 image)\n`, stderr: '' })
+  const one = await runCli(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y' })
+  t.equal(one.stderr.split('\n')[0], `${file}: valid, but 1 environment variable it names is not set here; the server does not start without them (what counts is the server's environment, not this one; --skip-env checks the file alone):`)
+  t.same(await runCli(['check-config', file], { HOOK_SECRET: 'x', GIT_TOKEN_A: 'y', NOTIFY_SECRET: 'z' }), { code: 0, stdout: `${file}: OK (1 project: demo; 1 image)\n`, stderr: '' })
+  t.same(await runCli(['check-config', file, '--skip-env'], {}), { code: 0, stdout: `${file}: OK (1 project: demo; 1 image)\n`, stderr: '' }, 'the file alone')
 })
