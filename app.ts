@@ -97,7 +97,12 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
     // Unknown body fields are errors, not silently dropped; query strings still need coercion. verbose: the
     // errors carry their schema, so that a 400 can say what is accepted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
-    schemaErrorFormatter: (errors, part) => new Error(validationMessage(errors, part)),
+    schemaErrorFormatter: (errors, part) => {
+      // Fastify hands these errors on as err.validation: with verbose, each holds the value received, which
+      // could be anything the caller sent. Dropped, so that no later log line of the error can carry it.
+      for (const error of errors) delete (error as { data?: unknown }).data
+      return new Error(validationMessage(errors, part))
+    },
     // /ready answers its own 503 while closing, and /health stays truthful on open connections.
     return503OnClosing: false,
     requestTimeout: 30_000

@@ -28,7 +28,7 @@ export interface BuildsPluginOptions {
   headCheck?: boolean
   /** How long the head check may take (default 15 s). */
   headCheckTimeoutMs?: number
-  /** How often a follower of a queued build repeats why it waits (default 60 s; tests shorten it). */
+  /** How often a follower of a queued build repeats why it waits (default 30 s; tests shorten it). */
   stillWaitingMs?: number
 }
 

@@ -4,16 +4,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { buildLogPath } from '../lib/builds/build-log.js'
 import { readLog } from '../lib/builds/log-follower.js'
-import { BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
+import { BuildIdSchema, BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
 
-const BuildParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
+const BuildParams = Type.Object({ id: BuildIdSchema })
 
 const ListQuery = Type.Object({
   project: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 63 })),
   status: Type.Optional(BuildStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   /** A build id: the page of builds older than it (the previous answer's `next`). */
-  before: Type.Optional(Type.Integer({ minimum: 1 }))
+  before: Type.Optional(BuildIdSchema)
 }, { additionalProperties: false })
 
 const BuildList = Type.Object({

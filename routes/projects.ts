@@ -1,7 +1,7 @@
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
-import { BuildRecordSchema, builtCommit, BuildStatusSchema, DeployedSchema, DeployStrategySchema } from '../lib/builds/record.js'
+import { BuildIdSchema, BuildRecordSchema, builtCommit, BuildStatusSchema, DeployedSchema, DeployStrategySchema } from '../lib/builds/record.js'
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -33,7 +33,7 @@ const tags = ['projects']
 
 const RollbackBody = Type.Object({
   /** The build whose images to deploy again; without it, the one deployed before the current one. */
-  build: Type.Optional(Type.Integer({ minimum: 1 }))
+  build: Type.Optional(BuildIdSchema)
 }, { additionalProperties: false })
 
 const projects: FastifyPluginAsyncTypebox = async (fastify) => {

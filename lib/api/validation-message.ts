@@ -31,7 +31,7 @@ export function validationMessage (errors: readonly SchemaValidationError[], par
   const error = errors.find(e => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && first.instancePath.startsWith(e.instancePath)) ?? first
   const path = pathOf(error.instancePath)
   if (error.keyword === 'additionalProperties') {
-    const name = String(error.params.additionalProperty)
+    const name = shortened(String(error.params.additionalProperty))
     const properties = schemaObject(schemaObject(error.parentSchema)?.properties)
     const accepted = properties === undefined ? '' : ` (accepted: ${Object.keys(properties).join(', ') || 'none'})`
     return path === '' ? `unknown ${entry} '${name}'${accepted}` : `unknown field '${name}' in ${entry} '${path}'${accepted}`
@@ -40,6 +40,13 @@ export function validationMessage (errors: readonly SchemaValidationError[], par
   const subject = path === '' ? whole : `${entry} '${path}'`
   const expected = describe(error.parentSchema)
   return expected === undefined ? `${subject} ${error.message ?? 'is not valid'}` : `${subject} must be ${expected}`
+}
+
+/** A name the caller chose, repeated at most this long: an answer never grows with what was sent. */
+const MAX_NAME = 64
+
+function shortened (name: string): string {
+  return name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME)}…`
 }
 
 /** A JSON pointer (/items/0/name) as a path people read (items[0].name). */

@@ -7,8 +7,11 @@ import type { Closing, LiveLogs } from './live-logs.js'
 import { FINAL_STATUSES, type BuildRecord } from './record.js'
 import { describeWait, formatDuration, type WaitReason } from './wait-reason.js'
 
-/** How often a follower of a queued build repeats why it waits: proxies (nginx: 60 s) and clients see life. */
-export const STILL_WAITING_INTERVAL_MS = 60_000
+/**
+ * How long a follower of a queued build stays silent before it says again why it waits: well inside the idle
+ * timeouts of proxies in front of the hook (nginx's proxy_read_timeout: 60 s), so the stream is never cut.
+ */
+export const STILL_WAITING_INTERVAL_MS = 30_000
 
 /** What a follower of a queued build asks of the scheduler: why the build waits, and word when that may change. */
 export interface WaitSource {
@@ -132,7 +135,9 @@ export function followLog (options: FollowOptions): Readable {
       if (what === said) return
       said = what
       out.write(serviceLine(`build ${id} is queued: waiting for ${what}`))
-      repeat ??= setInterval(() => {
+      // Counted from the last line written: a new reason just said needs no repeat right after it.
+      clearInterval(repeat)
+      repeat = setInterval(() => {
         const since = queuedSince(store.get(id)!) ?? waitingSince
         out.write(serviceLine(`still waiting: ${said!} (${formatDuration(now() - since)} so far)`))
       }, options.stillWaitingMs ?? STILL_WAITING_INTERVAL_MS)

@@ -3,6 +3,9 @@ import { DeployStrategies, type DeployStrategy } from '../config/schema.js'
 
 // The build record of docs/contract.md (Builds): the store returns it, the API sends it.
 
+/** A build id, wherever the API takes one: a positive integer that a JavaScript number holds exactly (a bigger one would be rounded and name another build). */
+export const BuildIdSchema = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+
 export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const
 export const FINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded'])
 /** Who asked for a build: a Git host's webhook, an API call, or a rollback (which builds nothing). */

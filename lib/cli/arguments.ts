@@ -22,7 +22,7 @@ function positiveInteger (value: string): number | undefined {
 
 export function parseBuildId (value: string): number {
   const id = positiveInteger(value)
-  if (id === undefined) throw invalid('build id', value, 'a positive integer')
+  if (id === undefined) throw invalid('build id', value, `a positive integer of at most ${Number.MAX_SAFE_INTEGER}`)
   return id
 }
 

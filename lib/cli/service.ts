@@ -19,17 +19,23 @@ function variable (env: Record<string, string | undefined>, ...names: string[]):
   return names.map(name => env[name]).find(value => value !== undefined && value !== '')
 }
 
+// Never echoed whole: a URL's user name or password could be a secret. Only what stands after the last '@' of
+// what could be its authority is shown, whatever else is wrong with it.
+function withoutCredentials (text: string): string {
+  return text.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_all, scheme: string | undefined) => `${scheme ?? ''}…@`)
+}
+
 function baseUrl (text: string): URL {
-  const notHttp = new CliError(`invalid service URL '${text}': an http:// or https:// URL, e.g. https://hook.example.com`, EXIT.usage)
+  const credentials = new CliError('invalid service URL: it holds a user name or password; give the bearer token with HOOK_TOKEN or --token-file instead', EXIT.usage)
+  const notHttp = new CliError(`invalid service URL '${withoutCredentials(text)}': an http:// or https:// URL, e.g. https://hook.example.com`, EXIT.usage)
   let url: URL
   try {
     url = new URL(text)
   } catch {
     throw notHttp
   }
+  if (url.username !== '' || url.password !== '') throw credentials
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw notHttp
-  // Never echoed: the URL's password could be a secret.
-  if (url.username !== '' || url.password !== '') throw new CliError('invalid service URL: it holds a user name or password; give the bearer token with HOOK_TOKEN or --token-file instead', EXIT.usage)
   if (!url.pathname.endsWith('/')) url.pathname += '/'
   return url
 }

@@ -61,11 +61,12 @@ t.test('check-config with two files is a usage error', async t => {
   })
 })
 
-t.test('no command prints the help on stderr and exits 2', async t => {
+t.test('no command prints the help on stdout and exits 0, as kubectl and gh do', async t => {
   const result = await runCli([])
-  t.equal(result.code, 2)
-  t.equal(result.stdout, '')
-  t.match(result.stderr, /^Usage: build-hook \[options\] \[command\]\n/)
+  t.equal(result.code, 0)
+  t.equal(result.stderr, '')
+  t.match(result.stdout, /^Usage: build-hook \[options\] \[command\]\n/)
+  t.equal(result.stdout, (await runCli(['--help'])).stdout)
 })
 
 t.test('an unknown command or option is a usage error that says where the help is', async t => {
@@ -131,12 +132,12 @@ t.test('an invalid value is a usage error, reported before any request', async t
   const service = await recorder(t)
   const env = { HOOK_URL: service.url, HOOK_TOKEN: 'x' }
   const cases: Array<[string[], string]> = [
-    [['logs', '999999999999999999999'], "invalid build id '999999999999999999999': a positive integer"],
-    [['logs', '9007199254740993'], "invalid build id '9007199254740993': a positive integer"],
-    [['logs', '0'], "invalid build id '0': a positive integer"],
-    [['logs', '042'], "invalid build id '042': a positive integer"],
-    [['cancel', '1e3'], "invalid build id '1e3': a positive integer"],
-    [['rollback', 'demo', '--to', '-1'], "invalid build id '-1': a positive integer"],
+    [['logs', '999999999999999999999'], "invalid build id '999999999999999999999': a positive integer of at most 9007199254740991"],
+    [['logs', '9007199254740993'], "invalid build id '9007199254740993': a positive integer of at most 9007199254740991"],
+    [['logs', '0'], "invalid build id '0': a positive integer of at most 9007199254740991"],
+    [['logs', '042'], "invalid build id '042': a positive integer of at most 9007199254740991"],
+    [['cancel', '1e3'], "invalid build id '1e3': a positive integer of at most 9007199254740991"],
+    [['rollback', 'demo', '--to', '-1'], "invalid build id '-1': a positive integer of at most 9007199254740991"],
     [['builds', '--limit', '201'], "invalid limit '201': an integer from 1 to 200"],
     [['builds', '--limit', '0'], "invalid limit '0': an integer from 1 to 200"],
     [['builds', '--status', 'done'], "invalid status 'done': one of queued, running, succeeded, failed, cancelled, superseded"],
@@ -201,6 +202,12 @@ t.test('a service URL that is not http(s), or holds a password, is a usage error
     stdout: '',
     stderr: 'build-hook: invalid service URL: it holds a user name or password; give the bearer token with HOOK_TOKEN or --token-file instead\n'
   })
+  for (const url of ['ftp://me:s3cret@hook.example.com', 'https://me:s3cret@hook.example.com:99999/', 'me:s3cret@hook example', 'http://me:s3cret@']) {
+    const result = await runCli(['projects', '--url', url], { HOOK_TOKEN: 'x' })
+    t.equal(result.code, 2, url)
+    t.notMatch(result.stderr, 's3cret', `${url}: the password is not echoed`)
+  }
+  t.same(await runCli(['projects', '--url', 'https://me:s3cret@hook.example.com:99999/'], { HOOK_TOKEN: 'x' }), { code: 2, stdout: '', stderr: "build-hook: invalid service URL 'https://…@hook.example.com:99999/': an http:// or https:// URL, e.g. https://hook.example.com\n" })
 })
 
 t.test('an error that is no usage or service error (a bug, a closed stdout) surfaces as it is', async t => {
@@ -219,7 +226,7 @@ t.test('the installed command exits with the same codes as a real process', asyn
   t.equal(bad.stderr(), `Invalid configuration in ${file} (1 problem):\n  - projects[0].image[0].location: must be a relative path without '..'\n`)
   const usage = runTs(t, 'bin/build-hook.ts', ['logs', '999999999999999999999'], {})
   t.same(await usage.exited, { code: 2, signal: null })
-  t.equal(usage.stderr(), "build-hook: invalid build id '999999999999999999999': a positive integer\nSee 'build-hook logs --help'.\n")
+  t.equal(usage.stderr(), "build-hook: invalid build id '999999999999999999999': a positive integer of at most 9007199254740991\nSee 'build-hook logs --help'.\n")
   const unset = runTs(t, 'bin/build-hook.ts', ['builds'], {})
   t.same(await unset.exited, { code: 3, signal: null })
 })

@@ -85,7 +85,7 @@ t.test('GET /builds pages newest first, filtered by project and status', async t
 t.test('GET /builds refuses malformed query values with 400, naming the parameter and what it accepts', async t => {
   const { get } = await setup(t)
   const limit = "query parameter 'limit' must be an integer from 1 to 200"
-  const before = "query parameter 'before' must be an integer of 1 or more"
+  const before = "query parameter 'before' must be an integer from 1 to 9007199254740991"
   const cases: Array<[string, string]> = [
     ['limit=0', limit], ['limit=201', limit], ['limit=ten', limit], ['limit=', limit],
     ['before=0', before], ['before=-3', before], ['before=1.5', before],
