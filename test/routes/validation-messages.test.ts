@@ -38,7 +38,7 @@ t.test('an unknown parameter is named at most 64 characters long, and the value 
   const bare = Fastify(serverOptions({ env: { LOG_LEVEL: 'silent' } }, new LogLineRedactor({})))
   t.teardown(() => bare.close())
   bare.get('/x', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer' } } } } }, async () => 'ok')
-  bare.setErrorHandler(async (err, _request, reply) => reply.code(400).send({ message: err.message, validation: (err as { validation?: unknown }).validation }))
+  bare.setErrorHandler(async (err, _request, reply) => reply.code(400).send({ message: (err as Error).message, validation: (err as { validation?: unknown }).validation }))
   const shown = (await bare.inject({ method: 'GET', url: '/x?limit=secret-value' })).json<{ message: string, validation: unknown[] }>()
   t.equal(shown.message, "query parameter 'limit' must be an integer")
   t.equal(shown.validation.length, 1, 'the error carries its validation errors')
