@@ -7,7 +7,7 @@ import { schemaProblems } from './schema-problems.js'
 import { semanticProblems } from './semantic-problems.js'
 import { normalise, type SettingsOverrides } from './normalise.js'
 import { checkEndpoint } from './rules.js'
-import { describeUnset, unsetVariables } from './named-variables.js'
+import { describeUnset, unsetProblem, unsetVariables } from './named-variables.js'
 import { decodeToml, explainTomlError } from './toml-errors.js'
 import type { ConfigFile } from './schema.js'
 import type { Settings } from './settings.js'
@@ -65,7 +65,7 @@ export function requireNamedVariables (settings: Settings, env: Readonly<Record<
   throw new ConfigError(
     'BH_CONFIG_ENV_MISSING',
     `Environment variables named in ${settings.source} are not set (${count}):\n${unset.map(variable => `  - ${describeUnset(variable)}`).join('\n')}`,
-    unset.map(variable => ({ path: variable.name, message: describeUnset(variable).slice(variable.name.length + 1) }))
+    unset.map(variable => ({ path: variable.name, message: unsetProblem(variable) }))
   )
 }
 

@@ -37,7 +37,12 @@ export function unsetVariables (variables: readonly NamedVariable[], env: Readon
   return variables.filter(variable => (env[variable.name] ?? '') === '').map(variable => ({ ...variable, empty: env[variable.name] === '' }))
 }
 
+/** What is wrong with the variable, after its name: `is not set (named by projects[0].webhook.secret_env, ...)` */
+export function unsetProblem (variable: UnsetVariable): string {
+  return `${variable.empty ? 'is set but empty' : 'is not set'} (named by ${variable.keys.join(', ')})`
+}
+
 /** `MY_SECRET is not set (named by projects[0].webhook.secret_env, projects[3].status.token_env)` */
 export function describeUnset (variable: UnsetVariable): string {
-  return `${variable.name} ${variable.empty ? 'is set but empty' : 'is not set'} (named by ${variable.keys.join(', ')})`
+  return `${variable.name} ${unsetProblem(variable)}`
 }

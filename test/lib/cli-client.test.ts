@@ -49,6 +49,29 @@ t.test('trigger --follow whose stream the service ends on shutdown says the buil
   t.equal(result.stderr, `build 1 of demo at ${COMMIT}: queued\nbuild 1 is still running: the service ended the log stream (follow it again with: build-hook logs 1 --follow)\n`)
 })
 
+t.test('logs --follow whose stream ends on shutdown says the build has no outcome yet when the service is gone by then, and exits 3', async t => {
+  let requests = 0
+  const url = await fakeService(t, (request, response) => {
+    requests++
+    if (request.url === '/builds/7/logs?follow=true') return response.end('[build-hook] build 7 of demo at c (attempt 1)\n[build-hook] build-hook is shutting down: this log ends here; build 7 goes on for up to 60 s and is then cancelled (GET /builds/7 has its outcome)\n')
+    response.statusCode = 503
+    response.end(JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down' }))
+  })
+  const result = await runCli(['logs', '7', '--follow'], { HOOK_URL: url, HOOK_TOKEN: 'x' })
+  t.equal(requests, 2)
+  t.same(result, {
+    code: 3,
+    stdout: '[build-hook] build 7 of demo at c (attempt 1)\n[build-hook] build-hook is shutting down: this log ends here; build 7 goes on for up to 60 s and is then cancelled (GET /builds/7 has its outcome)\n',
+    stderr: 'build 7 is still queued or running: the service ended the log stream (follow it again with: build-hook logs 7 --follow)\n'
+  })
+  const other = await fakeService(t, (request, response) => {
+    if (request.url === '/builds/8/logs?follow=true') return response.end('the stream just ends\n')
+    response.statusCode = 503
+    response.end(JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'down' }))
+  })
+  t.same(await runCli(['logs', '8', '--follow'], { HOOK_URL: other, HOOK_TOKEN: 'x' }), { code: 3, stdout: 'the stream just ends\n', stderr: 'build-hook: 503 Service Unavailable: down\n' }, 'without the shutdown line: the service\'s answer')
+})
+
 t.test('trigger --follow follows a build that loses BuildKit through its next attempt, printing each line once', async t => {
   const { app, client, docker, buildkit, env } = await cliService(t)
   docker.control({ deadlineMs: 50, images: { 'registry.test/demo/web': { waitForFile: path.join(env.HOME!, 'never') } } })
