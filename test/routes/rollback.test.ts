@@ -250,7 +250,7 @@ t.test('build-hook rollback: queues it, follows it with --follow, and says what 
   t.match(follow.stdout, /\[deploy\] deployment\/web: /)
   t.same(await runCli(['rollback', 'demo', '--to', '2'], env), { code: 0, stdout: '', stderr: 'rollback 4 of demo to build 2 (bbbbbbbbbbbb): queued\n' })
   t.same(await runCli(['rollback', 'demo', '--to', '99'], env), { code: 1, stdout: '', stderr: 'build-hook: 404 Not Found: No build 99 of project demo\n' })
-  t.same(await runCli(['rollback', 'demo', '--to', 'x'], env), { code: 2, stdout: '', stderr: "build-hook: invalid build id 'x': a positive integer\nSee 'build-hook rollback --help'.\n" })
+  t.same(await runCli(['rollback', 'demo', '--to', 'x'], env), { code: 2, stdout: '', stderr: "build-hook: invalid build id 'x': a positive integer of at most 9007199254740991\nSee 'build-hook rollback --help'.\n" })
   t.same(await runCli(['rollback'], env), { code: 2, stdout: '', stderr: "build-hook: missing required argument 'slug'\nSee 'build-hook rollback --help'.\n" })
   const json = await runCli(['rollback', 'demo', '--to', '1', '-o', 'json'], env)
   t.match(JSON.parse(json.stdout), { id: 5, project: 'demo', status: 'queued', rollbackOf: 1, trigger: { source: 'rollback' } })
