@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { main } from '../../lib/cli/main.js'
 import { packageVersion } from '../../lib/package-version.js'
 import { runCli } from '../cli.js'
-import { MINIMAL_CONFIG, SAMPLE_CONFIG, tempDir, writeConfig } from '../helper.js'
+import { configToml, MINIMAL_CONFIG, SAMPLE_CONFIG, tempDir, writeConfig } from '../helper.js'
 import { runTs } from '../process.js'
 
 /** A server that answers every request `{"projects":[]}` and keeps "<host> <authorization>" of each: a usage error must send none. */
@@ -21,6 +21,8 @@ async function recorder (t: Test): Promise<{ url: string, host: string, seen: st
 t.test('check-config accepts a valid file and summarises it', async t => {
   const file = writeConfig(t, MINIMAL_CONFIG)
   t.same(await runCli(['check-config', file]), { code: 0, stdout: `${file}: OK (1 project: demo; 1 image)\n`, stderr: '' })
+  const two = writeConfig(t, configToml([{ slug: 'web', images: ['web', 'api'] }, { slug: 'site' }]), 'two.toml')
+  t.same(await runCli(['check-config', two]), { code: 0, stdout: `${two}: OK (2 projects: web, site; 3 images)\n`, stderr: '' })
 })
 
 t.test('check-config reads $CONFIG_PATH when no file is given', async t => {
