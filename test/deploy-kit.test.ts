@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
@@ -14,6 +14,8 @@ import { ROOT } from './helper.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 const DEPLOY = path.join(ROOT, 'deploy')
+const ARM64 = path.join(DEPLOY, 'components', 'buildkitd-arm64')
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0
 
 function yamlFiles (dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
@@ -158,7 +160,7 @@ t.test('the Dockerfile: Node LTS, non-root, tini then node dist/server.js, no HE
   for (const entry of ['.git', 'node_modules', 'dist', 'data', 'test']) t.ok(ignored.includes(entry), entry)
 })
 
-t.test('kubectl kustomize renders the base, with and without the mTLS component', { skip: spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status !== 0 && 'kubectl is not installed' }, async t => {
+t.test('kubectl kustomize renders the base, with and without the mTLS component', { skip: !hasKubectl && 'kubectl is not installed' }, async t => {
   const rendered = parseAllDocuments(execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8' })).map(doc => doc.toJS() as Json)
   t.same(rendered.map(doc => `${doc.kind}/${doc.metadata.name}`).sort(), [
     'ConfigMap/' + rendered.find(doc => doc.kind === 'ConfigMap')!.metadata.name, 'Deployment/build-hook', 'Deployment/buildkitd', 'Namespace/build',
@@ -167,4 +169,87 @@ t.test('kubectl kustomize renders the base, with and without the mTLS component'
   const configMap = rendered.find(doc => doc.kind === 'ConfigMap')!
   const deployment = rendered.find(doc => doc.kind === 'Deployment' && doc.metadata.name === 'build-hook')!
   t.equal(deployment.spec.template.spec.volumes.find((v: Json) => v.name === 'config').configMap.name, configMap.metadata.name, 'the hashed ConfigMap name is wired in')
+})
+
+// The component buildkitd-arm64: a second BuildKit node, and the builder made of both.
+
+const arm64Kustomization = documents(path.join(ARM64, 'kustomization.yaml'))[0]!
+const tomlOf = (file: string): Json => TOML.parse(readFileSync(file, 'utf8')) as Json
+const serviceEndpoint = (service: Json): string => `tcp://${service.metadata.name as string}.${kustomization.namespace as string}.svc.cluster.local:${String(service.spec.ports[0].port)}`
+const baseBuildkitd = find('buildkitd.yaml', 'Deployment', 'buildkitd')
+const arm64Documents = documents(path.join(ARM64, 'buildkitd-arm64.yaml'))
+const arm64Of = (kind: string): Json => arm64Documents.find(doc => doc.kind === kind && doc.metadata.name === 'buildkitd-arm64')!
+
+t.test('the arm64 component names files that exist and replaces the ConfigMap with its own config.toml', async t => {
+  t.equal(arm64Kustomization.kind, 'Component')
+  for (const file of [...arm64Kustomization.resources as string[], ...(arm64Kustomization.patches as Json[]).map(patch => patch.path as string)]) t.ok(existsSync(path.join(ARM64, file)), file)
+  t.same(arm64Kustomization.configMapGenerator, [{ name: 'build-hook-config', behavior: 'replace', files: ['config.toml'] }])
+})
+
+t.test("the arm64 component's config.toml is deploy/config.toml with two builder nodes, one per buildkitd Service, instead of an endpoint", async t => {
+  const base = tomlOf(path.join(DEPLOY, 'config.toml'))
+  const component = tomlOf(path.join(ARM64, 'config.toml'))
+  const { endpoint, ...builder } = base.app.builder
+  t.equal(endpoint, serviceEndpoint(find('buildkitd.yaml', 'Service', 'buildkitd')))
+  t.same(component, { ...base, app: { ...base.app, builder: { ...builder, nodes: component.app.builder.nodes } } }, 'everything else is the same')
+  t.same(component.app.builder.nodes, [
+    { endpoint, platforms: ['linux/amd64'] },
+    { endpoint: serviceEndpoint(arm64Of('Service')), platforms: ['linux/arm64'] }
+  ])
+})
+
+t.test("the arm64 component's config.toml passes the service's own validation", async t => {
+  let settings: ReturnType<typeof readConfig> | undefined
+  // TODO(issue 18): drop the todo once the config schema with [[app.builder.nodes]] is merged.
+  t.doesNotThrow(() => { settings = readConfig(path.join(ARM64, 'config.toml')) }, { todo: 'readConfig accepts [[app.builder.nodes]] once the config helper\'s schema is merged' })
+  if (settings !== undefined) {
+    t.match(settings.builder, { nodes: [{ endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', platforms: ['linux/amd64'] }, { endpoint: 'tcp://buildkitd-arm64.build.svc.cluster.local:1234', platforms: ['linux/arm64'] }] })
+  }
+})
+
+t.test('the arm64 node runs on arm64 machines and the first node on amd64 ones, with the same BuildKit and security settings', async t => {
+  const arm64 = arm64Of('Deployment')
+  t.same(arm64.spec.template.spec.nodeSelector, { 'kubernetes.io/arch': 'arm64' })
+  const amd64Patch = documents(path.join(ARM64, 'buildkitd-amd64.yaml'))[0]!
+  t.same({ kind: amd64Patch.kind, name: amd64Patch.metadata.name }, { kind: 'Deployment', name: 'buildkitd' })
+  t.same(amd64Patch.spec.template.spec.nodeSelector, { 'kubernetes.io/arch': 'amd64' })
+  t.same(arm64.spec.template.spec.containers, baseBuildkitd.spec.template.spec.containers, 'image, args, probes, securityContext, resources, mounts')
+  t.same(arm64.spec.template.spec.volumes, baseBuildkitd.spec.template.spec.volumes)
+  t.same(arm64.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'buildkitd-arm64' }, 'the Service buildkitd selects none of its pods')
+})
+
+t.test('a NetworkPolicy admits the hook, and only the hook, to each buildkitd Service', async t => {
+  const hookLabels = hook.spec.template.metadata.labels as Json
+  const policies = [...documents(path.join(DEPLOY, 'buildkitd.yaml')), ...arm64Documents].filter(doc => doc.kind === 'NetworkPolicy')
+  for (const [service, deployment] of [[find('buildkitd.yaml', 'Service', 'buildkitd'), baseBuildkitd], [arm64Of('Service'), arm64Of('Deployment')]] as const) {
+    const podLabels = deployment.spec.template.metadata.labels as Json
+    const covering = policies.filter(policy => Object.entries(policy.spec.podSelector.matchLabels as Json).every(([key, value]) => podLabels[key] === value))
+    t.equal(covering.length, 1, `one NetworkPolicy selects the pods of ${service.metadata.name as string}`)
+    t.same(covering[0]!.spec.policyTypes, ['Ingress'])
+    t.same(covering[0]!.spec.ingress, [{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': hookLabels['app.kubernetes.io/name'] } } }], ports: [{ port: service.spec.ports[0].port, protocol: 'TCP' }] }])
+  }
+})
+
+t.test('the arm64 component removes BUILDKIT_HOST from the hook (it would stand for one endpoint)', async t => {
+  const patch = documents(path.join(ARM64, 'build-hook-nodes.yaml'))[0]!
+  t.same({ kind: patch.kind, name: patch.metadata.name }, { kind: 'Deployment', name: 'build-hook' })
+  t.same(patch.spec.template.spec.containers, [{ name: container.name, env: [{ name: 'BUILDKIT_HOST', $patch: 'delete' }] }])
+})
+
+t.test('kubectl kustomize renders the base with the arm64 component', { skip: !hasKubectl && 'kubectl is not installed' }, async t => {
+  const dir = t.testdir()
+  cpSync(DEPLOY, path.join(dir, 'deploy'), { recursive: true })
+  appendFileSync(path.join(dir, 'deploy', 'kustomization.yaml'), 'components:\n  - components/buildkitd-arm64\n')
+  const rendered = parseAllDocuments(execFileSync('kubectl', ['kustomize', path.join(dir, 'deploy')], { encoding: 'utf8' })).map(doc => doc.toJS() as Json)
+  const names = rendered.map(doc => `${doc.kind as string}/${doc.metadata.name as string}`)
+  for (const name of ['Deployment/buildkitd-arm64', 'Service/buildkitd-arm64', 'NetworkPolicy/buildkitd-arm64', 'Deployment/buildkitd', 'Deployment/build-hook']) t.ok(names.includes(name), name)
+  t.equal(rendered.filter(doc => doc.kind === 'ConfigMap').length, 1, 'one ConfigMap')
+  const configMap = rendered.find(doc => doc.kind === 'ConfigMap')!
+  t.equal(configMap.data['config.toml'], readFileSync(path.join(ARM64, 'config.toml'), 'utf8'), "the hook reads the component's config.toml")
+  const deployment = rendered.find(doc => doc.kind === 'Deployment' && doc.metadata.name === 'build-hook')!
+  const hookContainer = deployment.spec.template.spec.containers[0]
+  t.equal(deployment.spec.template.spec.volumes.find((v: Json) => v.name === 'config').configMap.name, configMap.metadata.name, 'the hashed ConfigMap name is wired in')
+  t.same(hookContainer.env.map((e: Json) => e.name), (container.env as Json[]).map(e => e.name).filter(name => name !== 'BUILDKIT_HOST'), 'BUILDKIT_HOST is gone, every other variable stays')
+  const buildkitd = rendered.find(doc => doc.kind === 'Deployment' && doc.metadata.name === 'buildkitd')!
+  t.same(buildkitd.spec.template.spec.nodeSelector, { 'kubernetes.io/arch': 'amd64' })
 })
