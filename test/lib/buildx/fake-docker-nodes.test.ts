@@ -42,7 +42,7 @@ async function twoNodes (dockerRun: ReturnType<typeof setup>['dockerRun'], first
   return [created, appended]
 }
 
-const lsJson = (stdout: string) => stdout.trim().split('\n').map(line => JSON.parse(line) as { Name: string, Nodes: object[] })
+const lsJson = (stdout: string) => stdout.trim().split('\n').map(line => JSON.parse(line) as { Name: string, Current: boolean, Nodes: object[] })
 
 t.test('create --append adds a node to the builder, kept in append order with its platforms', async t => {
   const { docker, dockerRun } = setup(t)
@@ -113,6 +113,7 @@ t.test('ls --format json lists every node with its status and platforms as strin
   await dockerRun(['buildx', 'create', '--name', 'lab', '--append', '--node', 'lab-1', '--platform', 'linux/arm64,linux/arm/v7', arm])
   const ran = await dockerRun(['buildx', 'ls', '--format', 'json'])
   t.equal(ran.code, 0)
+  t.same(lsJson(ran.stdout).map(builder => [builder.Name, builder.Current]), [['lab', false], ['default', true]])
   t.same(lsJson(ran.stdout)[0]!.Nodes, [
     { Name: 'lab-0', Endpoint: amd.endpoint, DriverOpts: { cacert: '/ca.pem' }, Status: 'running', Version: 'v0.24.0', Platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/386'] },
     { Name: 'lab-1', Endpoint: arm, Status: 'inactive', Platforms: ['linux/arm64', 'linux/arm/v7'] }
