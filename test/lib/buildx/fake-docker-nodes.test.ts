@@ -250,3 +250,12 @@ t.test('a build fails as buildx does when the BuildKit of a node it uses dies mi
   t.match(docker.calls().find(call => call.event === 'builder-lost'), { node: 'lab-1' })
   t.same(docker.manifests(), [])
 })
+
+t.test('create without an endpoint takes BUILDKIT_HOST, on the remote driver, and fails without either', async t => {
+  const { docker, env } = setup(t)
+  const created = await run('docker', ['buildx', 'create', '--name', 'lab'], { env: { ...env, BUILDKIT_HOST: 'tcp://127.0.0.1:1001' } })
+  t.equal(created.stdout, 'lab\n')
+  t.match(docker.builder('lab'), { Driver: 'remote', Nodes: [{ Name: 'lab0', Endpoint: 'tcp://127.0.0.1:1001' }] })
+  const failed = await run('docker', ['buildx', 'create', '--name', 'other', '--driver', 'remote'], { env }).catch((error: unknown) => error as { code: number, stderr: string })
+  t.same(['code' in failed ? failed.code : 0, failed.stderr], [1, 'ERROR: no remote endpoint provided\n'])
+})
