@@ -189,12 +189,7 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
   async #nodesDown (failed: AttemptFailed): Promise<AttemptFailed> {
     const nodes = declaredNodes(this.#desired)
     if (nodes === null || this.#stop.signal.aborted) return failed
-    let listed
-    try {
-      listed = parseBuilderList(await this.#docker(['buildx', 'ls', '--format', 'json'])).find(builder => builder.Name === this.#desired.name)
-    } catch {
-      return failed
-    }
+    const listed = parseBuilderList(await this.#docker(['buildx', 'ls', '--format', 'json'])).find(builder => builder.Name === this.#desired.name)
     const down = new Map<string, string>()
     for (const node of nodes) {
       const status = listed?.Nodes?.find(found => found.Name === node.name)?.Status
