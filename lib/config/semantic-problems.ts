@@ -110,7 +110,8 @@ function builderNodeProblems (builder: Table, check: Check, problems: Problem[])
       if (typeof platform === 'string' && !offered.has(platform)) offered.set(platform, at)
     })
   })
-  return offered
+  // No platform at all has its own problem already: no image is told that none is offered.
+  return offered.size === 0 ? null : offered
 }
 
 /** An image asking for a platform no node offers would fail every build: said at start-up instead. */

@@ -58,8 +58,8 @@ t.test('app.builder.tls and app.builder.nodes together are a config error at app
   ])
 })
 
-t.test('an empty node list is a config error', async t => {
-  t.same(configProblems(config('[app.builder]\nnodes = []\n')), ['app.builder.nodes: must list at least one node'])
+t.test('an empty node list is a config error, and no image is told its platform is not offered', async t => {
+  t.same(configProblems(config('[app.builder]\nnodes = []\n', 'platforms = ["linux/amd64"]\n')), ['app.builder.nodes: must list at least one node'])
 })
 
 t.test('a node without platforms is a config error', async t => {
