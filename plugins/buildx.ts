@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Builder, type BuilderState } from '../lib/buildx/builder.js'
+import { declaredNodes } from '../lib/buildx/builder-spec.js'
 import { BuildRunner } from '../lib/builds/build-runner.js'
 import { LiveLogs } from '../lib/builds/live-logs.js'
 import { childEnv } from '../lib/process/child-env.js'
@@ -49,8 +50,11 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     deployer: fastify.kube
   })
 
+  // Several nodes: each one listed; a single endpoint's detail stays as it was.
+  const listNodes = declaredNodes(settings) !== null
   const report = (state: BuilderState): void => {
-    const detail = { name: state.name, endpoint: state.endpoint, state: state.status, since: state.since }
+    const nodes = state.nodes.map(({ name, endpoint, platforms, status, reason }) => ({ name, endpoint, platforms, status, reason }))
+    const detail = { name: state.name, endpoint: state.endpoint, state: state.status, since: state.since, ...(listNodes ? { nodes } : {}) }
     // Ready once bootstrapped: a later outage queues builds instead of turning webhooks away.
     fastify.readiness.set('builder', state.bootstrapped
       ? { ready: true, detail: state.reason === null ? detail : { ...detail, reason: state.reason } }

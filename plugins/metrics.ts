@@ -15,6 +15,10 @@ export default fp(async function metricsPlugin (fastify) {
     repositories: new Map(settings.projects.map(project => [project.slug, project.images.map(image => image.repository)])),
     store,
     builderReady: () => buildx.builder.ready,
+    builderNodes: () => {
+      const state = buildx.builder.state
+      return state.nodes.map(node => ({ builder: state.name, node: node.name, endpoint: node.endpoint, up: node.status === 'ready' }))
+    },
     reports: fastify.reports
   })
   fastify.decorate('metrics', metrics)

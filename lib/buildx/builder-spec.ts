@@ -1,17 +1,31 @@
-import type { TlsSettings } from '../config/index.js'
+import type { BuilderNode, TlsSettings } from '../config/index.js'
 
 /** The builder the config asks for. */
 export interface DesiredBuilder {
   name: string
+  /** The single endpoint's (or the first node's) endpoint and TLS options. */
   endpoint: string
   tls: TlsSettings | null
+  /** [[app.builder.nodes]]; omitted, or one node without platforms: a single app.builder.endpoint. */
+  nodes?: readonly BuilderNode[]
+}
+
+
+/** One node of a listed builder (the fields read here). */
+export interface ListedNode {
+  Name?: string
+  Endpoint?: string
+  DriverOpts?: Record<string, string> | null
+  Status?: string
+  /** os/arch[/variant] strings (buildx v0.28 builder/node.go MarshalJSON): the configured ones first, then what a running BuildKit offers. */
+  Platforms?: string[] | null
 }
 
 /** One line of `docker buildx ls --format json` (the fields read here). */
 export interface ListedBuilder {
   Name: string
   Driver?: string
-  Nodes?: Array<{ Endpoint?: string, DriverOpts?: Record<string, string> | null }>
+  Nodes?: ListedNode[]
 }
 
 /** The remote driver's TLS options, as buildx names them. */
@@ -25,13 +39,30 @@ export function driverOpts (tls: TlsSettings | null): Record<string, string> {
   return opts
 }
 
+/** The nodes declared with [[app.builder.nodes]]; null for a single app.builder.endpoint. */
+export function declaredNodes (builder: DesiredBuilder): readonly BuilderNode[] | null {
+  const nodes = builder.nodes ?? []
+  return nodes.length === 0 || nodes[0]!.platforms.length === 0 ? null : nodes
+}
+
+function optsArgs (tls: TlsSettings | null): string[] {
+  const opts = Object.entries(driverOpts(tls)).map(([key, value]) => `${key}=${value}`)
+  return opts.length === 0 ? [] : ['--driver-opt', opts.join(',')]
+}
+
+/** A single endpoint's `buildx create`. */
 export function createArgv (builder: DesiredBuilder): string[] {
-  const opts = Object.entries(driverOpts(builder.tls)).map(([key, value]) => `${key}=${value}`)
-  return [
-    'buildx', 'create', '--name', builder.name, '--driver', 'remote',
-    ...(opts.length === 0 ? [] : ['--driver-opt', opts.join(',')]),
-    builder.endpoint
-  ]
+  return ['buildx', 'create', '--name', builder.name, '--driver', 'remote', ...optsArgs(builder.tls), builder.endpoint]
+}
+
+/** Every `buildx create` that makes the builder: the first node creates it, each next one is appended. */
+export function createArgvs (builder: DesiredBuilder): string[][] {
+  const nodes = declaredNodes(builder)
+  if (nodes === null) return [createArgv(builder)]
+  return nodes.map((node, i) => [
+    'buildx', 'create', '--name', builder.name, ...(i === 0 ? ['--driver', 'remote'] : ['--append']),
+    '--node', node.name, '--platform', node.platforms.join(','), ...optsArgs(node.tls), node.endpoint
+  ])
 }
 
 /** Parses `buildx ls --format json`: one JSON object per line; lines that are not objects are skipped. */
@@ -51,11 +82,30 @@ function sameOpts (a: Record<string, string>, b: Record<string, string>): boolea
   return keys.length === Object.keys(b).length && keys.every(key => a[key] === b[key])
 }
 
-/** Whether an existing builder is the one the config asks for: remote driver, same endpoint and TLS options. */
+/** A node listed with platforms must offer every configured one; an inactive node lists none, which says nothing. */
+function offersPlatforms (listed: ListedNode, node: BuilderNode): boolean {
+  const platforms = listed.Platforms ?? []
+  if (platforms.length === 0) return true
+  const offered = new Set(platforms)
+  return node.platforms.every(platform => offered.has(platform))
+}
+
+/** Whether an existing builder is the one the config asks for: remote driver, same nodes, endpoints, platforms and TLS options. */
 export function builderMatches (listed: ListedBuilder, desired: DesiredBuilder): boolean {
-  const node = listed.Nodes?.[0]
+  const nodes = declaredNodes(desired)
+  if (nodes === null) {
+    const node = listed.Nodes?.[0]
+    return listed.Driver === 'remote' &&
+      listed.Nodes?.length === 1 &&
+      node?.Endpoint === desired.endpoint &&
+      sameOpts(node.DriverOpts ?? {}, driverOpts(desired.tls))
+  }
+  const listedNodes = listed.Nodes ?? []
   return listed.Driver === 'remote' &&
-    listed.Nodes?.length === 1 &&
-    node?.Endpoint === desired.endpoint &&
-    sameOpts(node.DriverOpts ?? {}, driverOpts(desired.tls))
+    listedNodes.length === nodes.length &&
+    nodes.every((node, i) => {
+      const found = listedNodes[i]!
+      return found.Name === node.name && found.Endpoint === node.endpoint &&
+        sameOpts(found.DriverOpts ?? {}, driverOpts(node.tls)) && offersPlatforms(found, node)
+    })
 }

@@ -4,9 +4,20 @@ import type { BuilderSettings } from '../config/index.js'
 import { runProcess, type GroupTracker, type ProcessResult } from '../process/run-process.js'
 import type { Log } from '../log.js'
 import { describeFailure } from './failure.js'
-import { builderMatches, createArgv, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
+import { builderMatches, createArgvs, declaredNodes, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
 
 export type BuilderStatus = 'starting' | 'ready' | 'unavailable' | 'stopped'
+
+/** One BuildKit node of the builder, as /ready and /metrics show it. */
+export interface NodeState {
+  name: string
+  endpoint: string
+  /** The platforms configured for it (empty for a single app.builder.endpoint). */
+  platforms: readonly string[]
+  status: BuilderStatus
+  /** Why the node cannot be used, for people. */
+  reason: string | null
+}
 
 export interface BuilderState {
   status: BuilderStatus
@@ -18,6 +29,7 @@ export interface BuilderState {
   since: string
   /** Whether a bootstrap ever succeeded in this process. */
   bootstrapped: boolean
+  nodes: readonly NodeState[]
 }
 
 export interface BuilderOptions {
@@ -38,7 +50,15 @@ const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 }
 /** How long an interrupted builder command (ls, create, inspect) gets before SIGKILL. */
 export const BUILDER_KILL_GRACE_MS = 2_000
 
-class AttemptFailed extends Error {}
+class AttemptFailed extends Error {
+  /** The nodes found down, by name, with why; null: not known (every node is given the attempt's reason). */
+  readonly down: ReadonlyMap<string, string> | null
+
+  constructor (message: string, down: ReadonlyMap<string, string> | null = null) {
+    super(message)
+    this.down = down
+  }
+}
 
 /**
  * Keeps the buildx builder `settings.name` on the remote driver at the configured endpoint: creates it, or
@@ -57,9 +77,18 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
   constructor (options: BuilderOptions) {
     super()
     this.#options = options
-    const { name, endpoint, tls } = options.settings
-    this.#desired = { name, endpoint, tls }
-    this.#state = { status: 'starting', name, endpoint, reason: `bootstrapping builder ${name} at ${endpoint}`, since: new Date().toISOString(), bootstrapped: false }
+    const { name, endpoint, tls, nodes } = options.settings
+    this.#desired = { name, endpoint, tls, nodes }
+    const reason = `bootstrapping builder ${name} at ${endpoint}`
+    this.#state = {
+      status: 'starting',
+      name,
+      endpoint,
+      reason,
+      since: new Date().toISOString(),
+      bootstrapped: false,
+      nodes: nodes.map(node => ({ name: node.name, endpoint: node.endpoint, platforms: node.platforms, status: 'starting', reason: `bootstrapping node ${node.name} at ${node.endpoint}` }))
+    }
   }
 
   get state (): BuilderState {
@@ -125,7 +154,7 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
         return
       } catch (err) {
         if (this.#stop.signal.aborted) break
-        this.#setState('unavailable', (err as Error).message)
+        this.#setState('unavailable', (err as Error).message, (err as AttemptFailed).down ?? null)
       }
       const jitter = 0.8 + 0.4 * (this.#options.random ?? Math.random)()
       try {
@@ -146,10 +175,30 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
       await this.#docker(['buildx', 'rm', this.#desired.name])
     }
     if (current === undefined || !builderMatches(current, this.#desired)) {
-      await this.#docker(createArgv(this.#desired))
+      for (const argv of createArgvs(this.#desired)) await this.#docker(argv)
       this.#options.log.info({ builder: this.#desired.name, endpoint: this.#desired.endpoint }, 'Created the builder.')
     }
-    await this.#docker(['buildx', 'inspect', '--bootstrap', this.#desired.name])
+    try {
+      await this.#docker(['buildx', 'inspect', '--bootstrap', this.#desired.name])
+    } catch (err) {
+      throw await this.#nodesDown(err as AttemptFailed)
+    }
+  }
+
+  /** With several nodes, which of them failed to bootstrap: those `buildx ls` does not show running. */
+  async #nodesDown (failed: AttemptFailed): Promise<AttemptFailed> {
+    const nodes = declaredNodes(this.#desired)
+    if (nodes === null || this.#stop.signal.aborted) return failed
+    const listed = parseBuilderList(await this.#docker(['buildx', 'ls', '--format', 'json'])).find(builder => builder.Name === this.#desired.name)
+    const down = new Map<string, string>()
+    for (const node of nodes) {
+      const status = listed?.Nodes?.find(found => found.Name === node.name)?.Status
+      if (status !== 'running') down.set(node.name, `BuildKit is unreachable at ${node.endpoint}`)
+    }
+    if (down.size === 0) return failed
+    const names = nodes.filter(node => down.has(node.name)).map(node => `${node.name} (${node.endpoint})`)
+    const message = names.length === 1 ? `builder node ${names[0]!} is unreachable` : `builder nodes ${names.join(', ')} are unreachable`
+    return new AttemptFailed(message, down)
   }
 
   /** Runs docker; returns its stdout lines, or throws a one-line reason. */
@@ -172,11 +221,15 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     throw new AttemptFailed(describeFailure(result, stderr, { endpoint: this.#desired.endpoint, repositoryUrl: '', commit: '', location: '' }))
   }
 
-  #setState (status: BuilderStatus, reason: string | null): void {
+  #setState (status: BuilderStatus, reason: string | null, down: ReadonlyMap<string, string> | null = null): void {
     const previous = this.#state
     if (previous.status === status && previous.reason === reason) return
     const bootstrapped = previous.bootstrapped || status === 'ready'
-    this.#state = { ...previous, status, reason, bootstrapped, since: new Date().toISOString() }
+    // Known down nodes are unavailable and the others ready; otherwise every node shares the builder's state.
+    const nodes = previous.nodes.map(node => down === null
+      ? { ...node, status, reason }
+      : down.has(node.name) ? { ...node, status, reason: down.get(node.name)! } : { ...node, status: 'ready' as const, reason: null })
+    this.#state = { ...previous, status, reason, bootstrapped, nodes, since: new Date().toISOString() }
     const fields = { builder: previous.name, endpoint: previous.endpoint, status, ...(reason === null ? {} : { reason }) }
     // Logged once per change of state or reason, not once per try.
     if (status === 'ready') this.#options.log.info(fields, 'The builder is ready.')

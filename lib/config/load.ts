@@ -51,7 +51,13 @@ export function parseConfig (text: string, source: string, overrides: SettingsOv
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`
     throw new ConfigError('BH_CONFIG_INVALID', `Invalid configuration in ${source} (${count}):\n${formatProblems(problems)}`, problems)
   }
-  return normalise(raw as ConfigFile, source, overrides)
+  const file = raw as ConfigFile
+  if (overrides.builderEndpoint !== undefined && file.app.builder?.nodes !== undefined) {
+    // Which of several nodes it would replace is anyone's guess: refused rather than guessed.
+    const message = `replaces app.builder.endpoint only; ${source} sets app.builder.nodes instead: unset BUILDKIT_HOST`
+    throw new ConfigError('BH_ENV_INVALID', `Invalid environment: BUILDKIT_HOST ${message}`, [{ path: 'BUILDKIT_HOST', message }])
+  }
+  return normalise(file, source, overrides)
 }
 
 /**

@@ -1,9 +1,9 @@
 import path from 'node:path'
-import type { ConfigFile, ImageFile, ProjectFile } from './schema.js'
+import type { ConfigFile, ImageFile, ProjectFile, TlsFile } from './schema.js'
 import { parseResource, type ResourceRef } from './rules.js'
 import { namedVariables } from './named-variables.js'
 import {
-  DEFAULTS, type ImageSettings, type NotifySettings, type ProjectSettings, type Settings, type StatusSettings, type TlsSettings
+  DEFAULTS, type BuilderNode, type ImageSettings, type NotifySettings, type ProjectSettings, type Settings, type StatusSettings, type TlsSettings
 } from './settings.js'
 import { DEFAULT_CONTEXT_PREFIX, inferProvider, statusTarget, withoutTrailingSlashes } from './status-target.js'
 
@@ -15,15 +15,30 @@ export interface SettingsOverrides {
 /** Turns a file that passed validation into frozen settings with every default filled in. */
 export function normalise (file: ConfigFile, source: string, overrides: SettingsOverrides = {}): Settings {
   const builder = file.app.builder ?? {}
+  const name = builder.name ?? DEFAULTS.builderName
+  const nodes: BuilderNode[] = builder.nodes === undefined
+    ? [{
+        name: `${name}0`,
+        endpoint: overrides.builderEndpoint ?? builder.endpoint ?? DEFAULTS.builderEndpoint,
+        platforms: [],
+        tls: builder.tls === undefined ? null : tlsSettings(builder.tls)
+      }]
+    : builder.nodes.map((node, i) => ({
+        name: `${name}-${i}`,
+        endpoint: node.endpoint,
+        platforms: node.platforms,
+        tls: node.tls === undefined ? null : tlsSettings(node.tls)
+      }))
   const settings: Settings = {
     source,
     registry: file.app.registry,
     publicUrl: file.app.public_url === undefined ? null : withoutTrailingSlashes(file.app.public_url),
     keepBuilds: file.app.keep_builds ?? DEFAULTS.keepBuilds,
     builder: {
-      name: builder.name ?? DEFAULTS.builderName,
-      endpoint: overrides.builderEndpoint ?? builder.endpoint ?? DEFAULTS.builderEndpoint,
-      tls: builder.tls === undefined ? null : tlsSettings(builder.tls),
+      name,
+      endpoint: nodes[0]!.endpoint,
+      tls: nodes[0]!.tls,
+      nodes,
       maxConcurrentBuilds: builder.max_concurrent_builds ?? DEFAULTS.maxConcurrentBuilds,
       timeoutSeconds: builder.timeout_seconds ?? DEFAULTS.buildTimeoutSeconds,
       shutdownGraceSeconds: builder.shutdown_grace_seconds ?? DEFAULTS.shutdownGraceSeconds
@@ -34,7 +49,7 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
   return deepFreeze(settings)
 }
 
-function tlsSettings (tls: NonNullable<NonNullable<ConfigFile['app']['builder']>['tls']>): TlsSettings {
+function tlsSettings (tls: TlsFile): TlsSettings {
   return { ca: tls.ca ?? null, cert: tls.cert ?? null, key: tls.key ?? null, serverName: tls.server_name ?? null }
 }
 

@@ -14,10 +14,17 @@ export const TlsSchema = Type.Object({
   server_name: Type.Optional(Text)
 }, closed)
 
+export const BuilderNodeSchema = Type.Object({
+  endpoint: Text,
+  platforms: Type.Array(Text),
+  tls: Type.Optional(TlsSchema)
+}, closed)
+
 export const BuilderSchema = Type.Object({
   name: Type.Optional(Text),
   endpoint: Type.Optional(Text),
   tls: Type.Optional(TlsSchema),
+  nodes: Type.Optional(Type.Array(BuilderNodeSchema)),
   max_concurrent_builds: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
   shutdown_grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600 }))
@@ -101,6 +108,7 @@ export const ConfigFileSchema = Type.Object({
 export type ConfigFile = Static<typeof ConfigFileSchema>
 export type ProjectFile = Static<typeof ProjectSchema>
 export type ImageFile = Static<typeof ImageSchema>
+export type TlsFile = Static<typeof TlsSchema>
 export type CacheMode = typeof CacheModes[number]
 export type DeployStrategy = typeof DeployStrategies[number]
 export type StatusProvider = typeof StatusProviders[number]

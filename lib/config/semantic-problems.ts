@@ -25,10 +25,8 @@ export function semanticProblems (raw: unknown): Problem[] {
   const builder = table(app.builder)
   check('app.builder.name', builder.name, rules.checkBuilderName)
   check('app.builder.endpoint', builder.endpoint, rules.checkEndpoint)
-  const tls = table(builder.tls)
-  if ((typeof tls.cert === 'string') !== (typeof tls.key === 'string')) {
-    problems.push({ path: 'app.builder.tls', message: 'cert and key must be set together' })
-  }
+  tlsProblems(builder.tls, 'app.builder.tls', problems)
+  const offered = builderNodeProblems(builder, check, problems)
   check('app.webhook.secret_env', table(app.webhook).secret_env, rules.checkEnvName)
 
   const slugs = new Map<string, string>()
@@ -47,6 +45,7 @@ export function semanticProblems (raw: unknown): Problem[] {
     const repositories = new Map<string, string>()
     list(project.image).forEach((imageEntry, i) => {
       imageProblems(table(imageEntry), joinPath(`${at}.image`, i), app.registry, check, problems)
+      if (offered !== null) offeredPlatformProblems(table(imageEntry), joinPath(`${at}.image`, i), offered, problems)
       const image = table(imageEntry)
       // Two images of one project in one repository would overwrite each other's sha-<commit> tag.
       const unique = firstOf(repositories, image.repository, `${joinPath(`${at}.image`, i)}.repository`, problems)
@@ -81,6 +80,47 @@ export function semanticProblems (raw: unknown): Problem[] {
     })
   })
   return problems
+}
+
+function tlsProblems (value: unknown, at: string, problems: Problem[]): void {
+  const tls = table(value)
+  if ((typeof tls.cert === 'string') !== (typeof tls.key === 'string')) problems.push({ path: at, message: 'cert and key must be set together' })
+}
+
+/** [[app.builder.nodes]]: returns the platforms the nodes offer, each with its node's path (null: no nodes). */
+function builderNodeProblems (builder: Table, check: Check, problems: Problem[]): Map<string, string> | null {
+  if (!Array.isArray(builder.nodes)) return null
+  if (builder.endpoint !== undefined || builder.tls !== undefined) {
+    problems.push({ path: 'app.builder.nodes', message: 'app.builder.endpoint (and app.builder.tls) and app.builder.nodes are alternatives: set one of them' })
+  }
+  if (builder.nodes.length === 0) problems.push({ path: 'app.builder.nodes', message: 'must list at least one node' })
+  const endpoints = new Map<string, string>()
+  const offered = new Map<string, string>()
+  builder.nodes.forEach((entry, n) => {
+    const at = joinPath('app.builder.nodes', n)
+    const node = table(entry)
+    check(`${at}.endpoint`, node.endpoint, rules.checkEndpoint)
+    firstOf(endpoints, node.endpoint, `${at}.endpoint`, problems)
+    tlsProblems(node.tls, `${at}.tls`, problems)
+    if (Array.isArray(node.platforms) && node.platforms.length === 0) problems.push({ path: `${at}.platforms`, message: 'must list at least one platform, e.g. ["linux/amd64"]' })
+    const platforms = new Map<string, string>()
+    list(node.platforms).forEach((platform, i) => {
+      check(joinPath(`${at}.platforms`, i), platform, rules.checkPlatform)
+      firstOf(platforms, platform, joinPath(`${at}.platforms`, i), problems)
+      if (typeof platform === 'string' && !offered.has(platform)) offered.set(platform, at)
+    })
+  })
+  // No platform at all has its own problem already: no image is told that none is offered.
+  return offered.size === 0 ? null : offered
+}
+
+/** An image asking for a platform no node offers would fail every build: said at start-up instead. */
+function offeredPlatformProblems (image: Table, at: string, offered: ReadonlyMap<string, string>, problems: Problem[]): void {
+  list(image.platforms).forEach((platform, i) => {
+    if (typeof platform !== 'string' || platform === '' || offered.has(platform)) return
+    const nodes = [...offered.keys()].join(', ')
+    problems.push({ path: joinPath(`${at}.platforms`, i), message: `no node of app.builder.nodes offers ${platform} (they offer ${nodes})` })
+  })
 }
 
 function statusProblems (status: Table, at: string, codeUrl: unknown, slug: unknown, check: Check, problems: Problem[]): void {

@@ -11,10 +11,24 @@ export interface TlsSettings {
   serverName: string | null
 }
 
-export interface BuilderSettings {
+/** One BuildKit node of the buildx builder. */
+export interface BuilderNode {
+  /** <builder>-<index> for [[app.builder.nodes]]; buildx's own <builder>0 for a single app.builder.endpoint. */
   name: string
   endpoint: string
+  /** Empty only for a single app.builder.endpoint: created as before, without --node and --platform. */
+  platforms: readonly string[]
   tls: TlsSettings | null
+}
+
+export interface BuilderSettings {
+  name: string
+  /** The first node's endpoint (the only one with a single app.builder.endpoint). */
+  endpoint: string
+  /** The first node's TLS options. */
+  tls: TlsSettings | null
+  /** Every node, in config order; one for a single app.builder.endpoint. */
+  nodes: readonly BuilderNode[]
   maxConcurrentBuilds: number
   timeoutSeconds: number
   /** On shutdown, how long running builds may go on before they are interrupted. */

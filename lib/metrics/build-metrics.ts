@@ -22,6 +22,8 @@ export interface BuildMetricsOptions {
   repositories: ReadonlyMap<string, readonly string[]>
   store: BuildStore
   builderReady: () => boolean
+  /** Each builder node, 1 when up: the builder's name, the node's name and endpoint are config's, never request input. */
+  builderNodes?: () => ReadonlyArray<{ builder: string, node: string, endpoint: string, up: boolean }>
   /** Commit statuses and notifications: each attempt's outcome. */
   reports: EventEmitter<{ sent: [SentEvent] }>
 }
@@ -82,6 +84,15 @@ export class BuildMetrics {
     new Gauge({ name: 'build_hook_queue_depth', help: 'Builds waiting to run, by project.', labelNames: ['project'], registers, collect: perProject('queued') }) // eslint-disable-line no-new
     new Gauge({ name: 'build_hook_builds_running', help: 'Builds running now, by project.', labelNames: ['project'], registers, collect: perProject('running') }) // eslint-disable-line no-new
     new Gauge({ name: 'build_hook_builder_ready', help: '1 when the buildx builder is bootstrapped and reachable, else 0.', registers, collect () { this.set(options.builderReady() ? 1 : 0) } }) // eslint-disable-line no-new
+    new Gauge({ // eslint-disable-line no-new
+      name: 'build_hook_builder_node_up',
+      help: '1 when the builder node is bootstrapped and reachable, else 0, by builder, node and endpoint.',
+      labelNames: ['builder', 'node', 'endpoint'],
+      registers,
+      collect () {
+        for (const node of options.builderNodes?.() ?? []) this.set({ builder: node.builder, node: node.node, endpoint: node.endpoint }, node.up ? 1 : 0)
+      }
+    })
     // Every series exists from the start (at 0), so rates and alerts work before the first event.
     for (const project of projects) {
       for (const status of FINAL) this.#builds.inc({ project, status }, 0)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { builderMatches, parseBuilderList } from '../../../lib/buildx/builder-spec.js'
+import { builderMatches, createArgvs, parseBuilderList } from '../../../lib/buildx/builder-spec.js'
 
 const desired = { name: 'build-hook', endpoint: 'tcp://buildkitd:1234', tls: null }
 
@@ -28,3 +28,37 @@ t.test('a builder matches only on the remote driver with one node at the same en
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, DriverOpts: { cacert: '/other.pem', servername: 'buildkitd' } }] }, { ...desired, tls }))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [node] }, { ...desired, tls }))
 })
+
+const nodes = [
+  { name: 'build-hook-0', endpoint: 'tcp://amd64:1234', platforms: ['linux/amd64'], tls: null },
+  { name: 'build-hook-1', endpoint: 'tcp://arm:1234', platforms: ['linux/arm/v7'], tls: { ca: '/ca.pem', cert: null, key: null, serverName: null } }
+]
+const twoNodes = { name: 'build-hook', endpoint: 'tcp://amd64:1234', tls: null, nodes }
+const listedNodes = [
+  { Name: 'build-hook-0', Endpoint: 'tcp://amd64:1234', Status: 'running', Platforms: ['linux/amd64', 'linux/386'] },
+  { Name: 'build-hook-1', Endpoint: 'tcp://arm:1234', DriverOpts: { cacert: '/ca.pem' }, Status: 'running', Platforms: ['linux/arm/v7'] }
+]
+
+t.test('a single endpoint, given as one node without platforms, is created without --node and --platform', async t => {
+  const single = { ...desired, nodes: [{ name: 'build-hook0', endpoint: desired.endpoint, platforms: [], tls: null }] }
+  t.same(createArgvs(single), [['buildx', 'create', '--name', 'build-hook', '--driver', 'remote', 'tcp://buildkitd:1234']])
+  t.same(createArgvs(desired), [['buildx', 'create', '--name', 'build-hook', '--driver', 'remote', 'tcp://buildkitd:1234']])
+})
+
+t.test('a builder of several nodes matches when each node has its name, endpoint, options and platforms', async t => {
+  t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: listedNodes }, twoNodes))
+})
+
+t.test('a node listed without platforms (inactive) matches on its name, endpoint and options', async t => {
+  t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Status: 'inactive', Platforms: null }] }, twoNodes))
+})
+
+t.test('a builder of several nodes does not match when a node differs or is missing', async t => {
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote' }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!] }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'docker-container', Nodes: listedNodes }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Name: 'build-hook1' }] }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, DriverOpts: null }] }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Platforms: ['linux/arm64'] }] }, twoNodes))
+})
+

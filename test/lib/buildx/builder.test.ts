@@ -15,7 +15,8 @@ function recordingLog (entries: Entry[] = []): Log & { entries: Entry[] } {
 }
 
 function settings (endpoint: string, overrides: Partial<BuilderSettings> = {}): BuilderSettings {
-  return { name: 'build-hook', endpoint, tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 60, shutdownGraceSeconds: 0, ...overrides }
+  const base = { name: 'build-hook', endpoint, tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 60, shutdownGraceSeconds: 0, ...overrides }
+  return { nodes: [{ name: `${base.name}0`, endpoint: base.endpoint, platforms: [], tls: base.tls }], ...base }
 }
 
 function setup (t: Test, options: { path?: string } = {}) {

@@ -27,7 +27,15 @@ t.test('a minimal config gets every default filled in', async t => {
     registry: 'registry.test',
     publicUrl: null,
     keepBuilds: 100,
-    builder: { name: 'build-hook', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', tls: null, maxConcurrentBuilds: 2, timeoutSeconds: 3600, shutdownGraceSeconds: 120 },
+    builder: {
+      name: 'build-hook',
+      endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234',
+      tls: null,
+      nodes: [{ name: 'build-hook0', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', platforms: [], tls: null }],
+      maxConcurrentBuilds: 2,
+      timeoutSeconds: 3600,
+      shutdownGraceSeconds: 120
+    },
     projects: [{
       name: 'Demo',
       slug: 'demo',
@@ -125,6 +133,12 @@ cache = "none"
     name: 'ci',
     endpoint: 'tcp://override:1234',
     tls: { ca: '/certs/ca.pem', cert: '/certs/cert.pem', key: '/certs/key.pem', serverName: 'buildkitd' },
+    nodes: [{
+      name: 'ci0',
+      endpoint: 'tcp://override:1234',
+      platforms: [],
+      tls: { ca: '/certs/ca.pem', cert: '/certs/cert.pem', key: '/certs/key.pem', serverName: 'buildkitd' }
+    }],
     maxConcurrentBuilds: 4,
     timeoutSeconds: 600,
     shutdownGraceSeconds: 30
