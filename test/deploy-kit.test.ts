@@ -199,17 +199,11 @@ t.test("the arm64 component's config.toml is deploy/config.toml with two builder
 })
 
 t.test("the arm64 component's config.toml passes the service's own validation", async t => {
-  let settings: ReturnType<typeof readConfig> | undefined
-  // TODO(issue 18): drop the todo once the config schema with [[app.builder.nodes]] is merged.
-  t.doesNotThrow(() => { settings = readConfig(path.join(ARM64, 'config.toml')) }, { todo: 'readConfig accepts [[app.builder.nodes]] once the config helper\'s schema is merged' })
-  if (settings !== undefined) {
-    // Typed loosely so that this file compiles before and after the nodes schema is merged.
-    const { nodes } = settings.builder as { nodes?: unknown }
-    t.same(nodes, [
-      { name: 'build-hook-0', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', platforms: ['linux/amd64'], tls: null },
-      { name: 'build-hook-1', endpoint: 'tcp://buildkitd-arm64.build.svc.cluster.local:1234', platforms: ['linux/arm64'], tls: null }
-    ])
-  }
+  const settings = readConfig(path.join(ARM64, 'config.toml'))
+  t.same(settings.builder.nodes, [
+    { name: 'build-hook-0', endpoint: 'tcp://buildkitd.build.svc.cluster.local:1234', platforms: ['linux/amd64'], tls: null },
+    { name: 'build-hook-1', endpoint: 'tcp://buildkitd-arm64.build.svc.cluster.local:1234', platforms: ['linux/arm64'], tls: null }
+  ])
 })
 
 t.test('the arm64 node runs on arm64 machines and the first node on amd64 ones, with the same BuildKit and security settings', async t => {
