@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Builder, type BuilderState } from '../lib/buildx/builder.js'
-import { declaredNodes } from '../lib/buildx/builder-spec.js'
+import { builderEndpoints, declaredNodes } from '../lib/buildx/builder-spec.js'
 import { BuildRunner } from '../lib/builds/build-runner.js'
 import { LiveLogs } from '../lib/builds/live-logs.js'
 import { childEnv } from '../lib/process/child-env.js'
@@ -39,7 +39,7 @@ export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, opt
     live: logs,
     store: fastify.store,
     builderName: settings.name,
-    endpoint: settings.endpoint,
+    endpoint: builderEndpoints(settings),
     env,
     gitCredentials: fastify.gitCredentials,
     dataDir: fastify.env.DATA_DIR,

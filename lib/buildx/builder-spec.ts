@@ -45,6 +45,15 @@ export function declaredNodes (builder: DesiredBuilder): readonly BuilderNode[] 
   return nodes.length === 0 || nodes[0]!.platforms.length === 0 ? null : nodes
 }
 
+/**
+ * Where the builder's BuildKit is, for a build's messages: the endpoint, or every node's when there are several
+ * (a build's error does not say which node it lost; the builder's own state then names it).
+ */
+export function builderEndpoints (builder: DesiredBuilder): string {
+  const nodes = declaredNodes(builder)
+  return nodes === null ? builder.endpoint : `one of ${nodes.map(node => `${node.name} (${node.endpoint})`).join(', ')}`
+}
+
 function optsArgs (tls: TlsSettings | null): string[] {
   const opts = Object.entries(driverOpts(tls)).map(([key, value]) => `${key}=${value}`)
   return opts.length === 0 ? [] : ['--driver-opt', opts.join(',')]
