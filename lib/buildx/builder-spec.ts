@@ -17,7 +17,7 @@ export interface ListedNode {
   Endpoint?: string
   DriverOpts?: Record<string, string> | null
   Status?: string
-  /** os/arch[/variant] strings (buildx v0.28 builder/node.go MarshalJSON): the configured ones first, then what a running BuildKit offers. */
+  /** os/arch[/variant] strings (buildx v0.28 builder/node.go MarshalJSON): the configured ones, also while the node is down, then what a running BuildKit offers. */
   Platforms?: string[] | null
 }
 
@@ -91,11 +91,13 @@ function sameOpts (a: Record<string, string>, b: Record<string, string>): boolea
   return keys.length === Object.keys(b).length && keys.every(key => a[key] === b[key])
 }
 
-/** A node listed with platforms must offer every configured one; an inactive node lists none, which says nothing. */
+/**
+ * A listed node must have every configured platform (normalized alike: lib/config/platform.ts). buildx lists the
+ * node's configured platforms followed, while its BuildKit runs, by what that BuildKit offers, so a platform
+ * removed from a node can go unnoticed (README: Several nodes).
+ */
 function offersPlatforms (listed: ListedNode, node: BuilderNode): boolean {
-  const platforms = listed.Platforms ?? []
-  if (platforms.length === 0) return true
-  const offered = new Set(platforms)
+  const offered = new Set(listed.Platforms ?? [])
   return node.platforms.every(platform => offered.has(platform))
 }
 
@@ -104,9 +106,11 @@ export function builderMatches (listed: ListedBuilder, desired: DesiredBuilder):
   const nodes = declaredNodes(desired)
   if (nodes === null) {
     const node = listed.Nodes?.[0]
+    // buildx names a node created without --node `<builder>0`; any other name is a node of a nodes config.
     return listed.Driver === 'remote' &&
       listed.Nodes?.length === 1 &&
-      node?.Endpoint === desired.endpoint &&
+      node?.Name === `${desired.name}0` &&
+      node.Endpoint === desired.endpoint &&
       sameOpts(node.DriverOpts ?? {}, driverOpts(desired.tls))
   }
   const listedNodes = listed.Nodes ?? []

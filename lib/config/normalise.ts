@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { canonicalPlatform } from './platform.js'
 import type { ConfigFile, ImageFile, ProjectFile, TlsFile } from './schema.js'
 import { parseResource, type ResourceRef } from './rules.js'
 import { namedVariables } from './named-variables.js'
@@ -26,7 +27,7 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
     : builder.nodes.map((node, i) => ({
         name: `${name}-${i}`,
         endpoint: node.endpoint,
-        platforms: node.platforms,
+        platforms: node.platforms.map(canonicalPlatform),
         tls: node.tls === undefined ? null : tlsSettings(node.tls)
       }))
   const settings: Settings = {

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { canonicalPlatform } from './platform.js'
 import { joinPath, type Problem } from './problems.js'
 import * as rules from './rules.js'
 import { NotifyEvents, StatusProviders, type StatusProvider } from './schema.js'
@@ -105,9 +106,15 @@ function builderNodeProblems (builder: Table, check: Check, problems: Problem[])
     if (Array.isArray(node.platforms) && node.platforms.length === 0) problems.push({ path: `${at}.platforms`, message: 'must list at least one platform, e.g. ["linux/amd64"]' })
     const platforms = new Map<string, string>()
     list(node.platforms).forEach((platform, i) => {
-      check(joinPath(`${at}.platforms`, i), platform, rules.checkPlatform)
-      firstOf(platforms, platform, joinPath(`${at}.platforms`, i), problems)
-      if (typeof platform === 'string' && !offered.has(platform)) offered.set(platform, at)
+      const path = joinPath(`${at}.platforms`, i)
+      check(path, platform, rules.checkPlatform)
+      firstOf(platforms, platform, path, problems)
+      if (typeof platform !== 'string' || rules.checkPlatform(platform) !== null) return
+      // buildx gives a platform to one node only: appending a node takes it off the others.
+      const canonical = canonicalPlatform(platform)
+      const holder = offered.get(canonical)
+      if (holder === undefined) offered.set(canonical, at)
+      else if (holder !== at) problems.push({ path, message: `${canonical} is already a platform of ${holder}: buildx gives each platform to one node only` })
     })
   })
   // No platform at all has its own problem already: no image is told that none is offered.
@@ -117,7 +124,7 @@ function builderNodeProblems (builder: Table, check: Check, problems: Problem[])
 /** An image asking for a platform no node offers would fail every build: said at start-up instead. */
 function offeredPlatformProblems (image: Table, at: string, offered: ReadonlyMap<string, string>, problems: Problem[]): void {
   list(image.platforms).forEach((platform, i) => {
-    if (typeof platform !== 'string' || platform === '' || offered.has(platform)) return
+    if (typeof platform !== 'string' || rules.checkPlatform(platform) !== null || offered.has(canonicalPlatform(platform))) return
     const nodes = [...offered.keys()].join(', ')
     problems.push({ path: joinPath(`${at}.platforms`, i), message: `no node of app.builder.nodes offers ${platform} (they offer ${nodes})` })
   })

@@ -15,14 +15,15 @@ t.test('buildx ls --format json: builder lines are read, anything else is skippe
   t.same(parseBuilderList(lines).map(builder => builder.Name), ['build-hook', 'default'])
 })
 
-t.test('a builder matches only on the remote driver with one node at the same endpoint and options', async t => {
-  const node = { Endpoint: 'tcp://buildkitd:1234' }
+t.test('a builder matches only on the remote driver with one node, named as buildx names it, at the same endpoint and options', async t => {
+  const node = { Name: 'build-hook0', Endpoint: 'tcp://buildkitd:1234' }
   t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [node] }, desired))
   t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, DriverOpts: null }] }, desired))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'docker-container', Nodes: [node] }, desired))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [node, node] }, desired))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote' }, desired))
-  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ Endpoint: 'tcp://other:1234' }] }, desired))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, Endpoint: 'tcp://other:1234' }] }, desired))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, Name: 'build-hook-0' }] }, desired), 'the one node left of a nodes config')
   const tls = { ca: '/ca.pem', cert: null, key: null, serverName: 'buildkitd' }
   t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, DriverOpts: { cacert: '/ca.pem', servername: 'buildkitd' } }] }, { ...desired, tls }))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [{ ...node, DriverOpts: { cacert: '/other.pem', servername: 'buildkitd' } }] }, { ...desired, tls }))
@@ -49,8 +50,9 @@ t.test('a builder of several nodes matches when each node has its name, endpoint
   t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: listedNodes }, twoNodes))
 })
 
-t.test('a node listed without platforms (inactive) matches on its name, endpoint and options', async t => {
-  t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Status: 'inactive', Platforms: null }] }, twoNodes))
+t.test('a node that is down still lists its configured platforms, and matches on them', async t => {
+  t.ok(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Status: 'inactive', Platforms: ['linux/arm/v7'] }] }, twoNodes))
+  t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Status: 'inactive', Platforms: null }] }, twoNodes), 'a node without its platforms is not the one configured')
 })
 
 t.test('a builder of several nodes does not match when a node differs or is missing', async t => {

@@ -98,3 +98,22 @@ t.test('BUILDKIT_HOST with app.builder.nodes is an environment error naming it',
   t.equal(err.code, 'BH_ENV_INVALID')
   t.equal(err.message, `Invalid environment: BUILDKIT_HOST replaces app.builder.endpoint only; ${SOURCE} sets app.builder.nodes instead: unset BUILDKIT_HOST`)
 })
+
+t.test('node platforms are kept as buildx stores them, so the listed builder compares alike; an image asking an alias is offered', async t => {
+  const aliases = `
+[[app.builder.nodes]]
+endpoint = "tcp://buildkitd-amd64:1234"
+platforms = ["linux/x86_64", "linux/i386"]
+[[app.builder.nodes]]
+endpoint = "tcp://buildkitd-arm64:1234"
+platforms = ["linux/arm64/v8", "linux/armhf", "linux/armel", "linux/arm/5", "LINUX/AARCH64/8"]
+`
+  const settings = parseConfig(config(aliases.replace(', "LINUX/AARCH64/8"', ''), 'platforms = ["linux/aarch64", "linux/amd64/v1"]\n'), SOURCE)
+  t.same(settings.builder.nodes.map(node => node.platforms), [['linux/amd64', 'linux/386'], ['linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5']])
+  t.same(configProblems(config(aliases)), ['app.builder.nodes[1].platforms[4]: must be os/arch[/variant], e.g. linux/amd64 or linux/arm/v7'], 'the rules still apply first')
+})
+
+t.test('a platform of two nodes is a config error: buildx gives each platform to one node only', async t => {
+  const twice = TWO_NODES.replace('platforms = ["linux/amd64"]', 'platforms = ["linux/amd64", "linux/aarch64"]')
+  t.same(configProblems(config(twice)), ['app.builder.nodes[1].platforms[0]: linux/arm64 is already a platform of app.builder.nodes[0]: buildx gives each platform to one node only'])
+})
