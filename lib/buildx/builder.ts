@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { BuilderSettings } from '../config/index.js'
+import type { BuilderNode, BuilderSettings } from '../config/index.js'
 import { runProcess, type GroupTracker, type ProcessResult } from '../process/run-process.js'
 import type { Log } from '../log.js'
 import { describeFailure } from './failure.js'
-import { builderMatches, createArgvs, declaredNodes, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
+import { builderEndpoints, builderMatches, createArgvs, declaredNodes, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
+import { unreadableTlsFiles } from './tls-files.js'
 
 export type BuilderStatus = 'starting' | 'ready' | 'unavailable' | 'stopped'
 
@@ -171,12 +172,12 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     const listed = await this.#docker(['buildx', 'ls', '--format', 'json'])
     const current = parseBuilderList(listed).find(builder => builder.Name === this.#desired.name)
     if (current !== undefined && !builderMatches(current, this.#desired)) {
-      this.#options.log.info({ builder: this.#desired.name, endpoint: this.#desired.endpoint }, 'Recreating the builder: its endpoint or TLS options changed.')
+      this.#options.log.info({ builder: this.#desired.name, endpoint: builderEndpoints(this.#desired) }, 'Recreating the builder: its nodes, endpoints, platforms or TLS options changed.')
       await this.#docker(['buildx', 'rm', this.#desired.name])
     }
     if (current === undefined || !builderMatches(current, this.#desired)) {
       for (const argv of createArgvs(this.#desired)) await this.#docker(argv)
-      this.#options.log.info({ builder: this.#desired.name, endpoint: this.#desired.endpoint }, 'Created the builder.')
+      this.#options.log.info({ builder: this.#desired.name, endpoint: builderEndpoints(this.#desired) }, 'Created the builder.')
     }
     try {
       await this.#docker(['buildx', 'inspect', '--bootstrap', this.#desired.name])
@@ -185,20 +186,29 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     }
   }
 
-  /** With several nodes, which of them failed to bootstrap: those `buildx ls` does not show running. */
+  /**
+   * Why the bootstrap failed, as precisely as can be told: a TLS file that cannot be read (buildx only says
+   * `context deadline exceeded` then), and with several nodes which of them: those `buildx ls` does not show running.
+   */
   async #nodesDown (failed: AttemptFailed): Promise<AttemptFailed> {
+    if (this.#stop.signal.aborted) return failed
+    const unreadable = await unreadableTlsFiles(this.#desired)
     const nodes = declaredNodes(this.#desired)
-    if (nodes === null || this.#stop.signal.aborted) return failed
+    if (nodes === null) return unreadable.size === 0 ? failed : new AttemptFailed(unreadable.get(this.#desired.name)!)
     const listed = parseBuilderList(await this.#docker(['buildx', 'ls', '--format', 'json'])).find(builder => builder.Name === this.#desired.name)
     const down = new Map<string, string>()
     for (const node of nodes) {
       const status = listed?.Nodes?.find(found => found.Name === node.name)?.Status
-      if (status !== 'running') down.set(node.name, `BuildKit is unreachable at ${node.endpoint}`)
+      if (status !== 'running') down.set(node.name, unreadable.get(node.name) ?? `BuildKit is unreachable at ${node.endpoint}`)
     }
+    // Every node answers by now (one came up just after buildx gave up): buildx's own reason, and the next try.
     if (down.size === 0) return failed
-    const names = nodes.filter(node => down.has(node.name)).map(node => `${node.name} (${node.endpoint})`)
-    const message = names.length === 1 ? `builder node ${names[0]!} is unreachable` : `builder nodes ${names.join(', ')} are unreachable`
-    return new AttemptFailed(message, down)
+    const named = (node: BuilderNode) => `${node.name} (${node.endpoint})`
+    const unreachable = nodes.filter(node => down.has(node.name) && !unreadable.has(node.name)).map(named)
+    const reasons = nodes.filter(node => down.has(node.name) && unreadable.has(node.name)).map(node => `builder node ${named(node)}: ${unreadable.get(node.name)!}`)
+    if (unreachable.length === 1) reasons.unshift(`builder node ${unreachable[0]!} is unreachable`)
+    if (unreachable.length > 1) reasons.unshift(`builder nodes ${unreachable.join(', ')} are unreachable`)
+    return new AttemptFailed(reasons.join('; '), down)
   }
 
   /** Runs docker; returns its stdout lines, or throws a one-line reason. */

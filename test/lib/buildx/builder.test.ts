@@ -99,8 +99,8 @@ t.test('a builder whose endpoint or TLS options differ is removed and created ag
     ['buildx', 'inspect', '--bootstrap', 'build-hook']
   ])
   t.same(docker.builder('build-hook')!.Nodes[0], { Name: 'build-hook0', Endpoint: buildkit.endpoint, Platforms: null, Flags: null, Files: null, DriverOpts: { cacert: '/certs/ca.pem', cert: '/certs/cert.pem', key: '/certs/key.pem', servername: 'buildkitd' } })
-  t.equal(state.reason, 'open /certs/ca.pem: no such file or directory', 'the CA file is only read at bootstrap, as buildx does')
-  t.ok(log.entries.some(e => e.msg === 'Recreating the builder: its endpoint or TLS options changed.'))
+  t.equal(state.reason, 'cannot read the CA certificate /certs/ca.pem (app.builder.tls.ca): no such file or directory', 'the CA file is only read at bootstrap, as buildx does; its deadline is then named by the file')
+  t.ok(log.entries.some(e => e.msg === 'Recreating the builder: its nodes, endpoints, platforms or TLS options changed.'))
 })
 
 t.test('while BuildKit is unreachable it retries with backoff, logging once, and becomes ready when it is up', async t => {

@@ -42,7 +42,7 @@ async function twoNodes (dockerRun: ReturnType<typeof setup>['dockerRun'], first
   return [created, appended]
 }
 
-const lsJson = (stdout: string) => stdout.trim().split('\n').map(line => JSON.parse(line) as { Name: string, Current: boolean, Nodes: object[] })
+const lsJson = (stdout: string) => stdout.trim().split('\n').map(line => JSON.parse(line) as { Name: string, Current: boolean, Nodes: Array<{ Name: string, Status: string }> })
 
 t.test('create --append adds a node to the builder, kept in append order with its platforms', async t => {
   const { docker, dockerRun } = setup(t)
@@ -108,16 +108,32 @@ t.test('--append with the name of an existing node changes that node in place, w
 t.test('ls --format json lists every node with its status and platforms as strings', async t => {
   const amd = await startBuildkit(t)
   const arm = await closedEndpoint()
-  const { dockerRun } = setup(t)
-  await dockerRun(['buildx', 'create', '--name', 'lab', '--driver', 'remote', '--node', 'lab-0', '--platform', 'linux/amd64', '--driver-opt', 'cacert=/ca.pem', amd.endpoint])
+  const { dir, dockerRun } = setup(t)
+  const ca = path.join(dir, 'ca.pem')
+  writeFileSync(ca, 'a CA certificate')
+  await dockerRun(['buildx', 'create', '--name', 'lab', '--driver', 'remote', '--node', 'lab-0', '--platform', 'linux/amd64', '--driver-opt', `cacert=${ca}`, amd.endpoint])
   await dockerRun(['buildx', 'create', '--name', 'lab', '--append', '--node', 'lab-1', '--platform', 'linux/arm64,linux/arm/v7', arm])
   const ran = await dockerRun(['buildx', 'ls', '--format', 'json'])
   t.equal(ran.code, 0)
   t.same(lsJson(ran.stdout).map(builder => [builder.Name, builder.Current]), [['lab', false], ['default', true]])
   t.same(lsJson(ran.stdout)[0]!.Nodes, [
-    { Name: 'lab-0', Endpoint: amd.endpoint, DriverOpts: { cacert: '/ca.pem' }, Status: 'running', Version: 'v0.24.0', Platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/386'] },
+    { Name: 'lab-0', Endpoint: amd.endpoint, DriverOpts: { cacert: ca }, Status: 'running', Version: 'v0.24.0', Platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/386'] },
     { Name: 'lab-1', Endpoint: arm, Status: 'inactive', Platforms: ['linux/arm64', 'linux/arm/v7'] }
   ])
+})
+
+t.test('a node whose TLS file cannot be read is inactive, and its bootstrap ends at the deadline naming no file', async t => {
+  const [amd, arm] = [await startBuildkit(t), await startBuildkit(t)]
+  const { dir, dockerRun } = setup(t)
+  const missing = path.join(dir, 'missing-ca.pem')
+  await dockerRun(['buildx', 'create', '--name', 'lab', '--driver', 'remote', '--node', 'lab-0', '--platform', 'linux/amd64', amd.endpoint])
+  await dockerRun(['buildx', 'create', '--name', 'lab', '--append', '--node', 'lab-1', '--platform', 'linux/arm64', '--driver-opt', `cacert=${missing}`, arm.endpoint])
+  const listed = await dockerRun(['buildx', 'ls', '--format', 'json'])
+  t.same(lsJson(listed.stdout)[0]!.Nodes.map(node => [node.Name, node.Status]), [['lab-0', 'running'], ['lab-1', 'inactive']], 'up, but buildx cannot dial it')
+  const booted = await dockerRun(['buildx', 'inspect', '--bootstrap', 'lab'])
+  t.equal(booted.code, 1)
+  t.match(booted.stderr, /#1 ERROR: context deadline exceeded\nERROR: context deadline exceeded\n$/)
+  t.notMatch(booted.stderr, missing)
 })
 
 t.test('inspect --bootstrap succeeds once every node answers', async t => {
