@@ -1,4 +1,4 @@
-// Profiles the server under the webhook load of bench/run.ts: node --cpu-prof, 5 s of signed pushes,
+// Profiles the server under the webhook load of bench/run.ts: node --cpu-prof, 10 s of signed pushes (PROFILE_SECONDS),
 // then the functions with the most self time. npx tsx bench/profile-webhook.ts
 import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,7 +14,9 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const secret = 'profile-secret'
 const buildkit = await new FakeBuildkit().start()
 const docker = new FakeDocker(path.join(work, 'docker'))
-writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${HOST_REPOSITORY.github}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
+// As in bench/run.ts: the project's first build waits, so that no build takes CPU from the server.
+docker.control({ images: { 'registry.test/hooked/web': { waitForFile: path.join(work, 'never') } } })
+writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[app.builder]\nshutdown_grace_seconds = 1\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${HOST_REPOSITORY.github}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
 const profiles = path.join(work, 'profiles')
 const server = await startNode('dist/server.js', {
   NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info', BEARER_TOKENS: 'token', SECRET: secret,
@@ -26,7 +28,7 @@ const payload = fixture('github-push')
 payload.after = 'COMMIT'
 const template = JSON.stringify(payload)
 const result = await autocannon({
-  url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: 5,
+  url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_SECONDS ?? 10),
   requests: [{ setupRequest: request => {
     const body = template.replace('COMMIT', randomBytes(20).toString('hex'))
     return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } }
@@ -36,6 +38,7 @@ await server.stop()
 await buildkit.stop()
 process.stdout.write(`${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms\n`)
 const file = readdirSync(profiles).find(name => name.endsWith('.cpuprofile'))!
+if (process.env.PROFILE_OUT !== undefined) writeFileSync(process.env.PROFILE_OUT, readFileSync(path.join(profiles, file)))
 const profile = JSON.parse(readFileSync(path.join(profiles, file), 'utf8')) as { nodes: Array<{ id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount: number }> }
 const self = new Map<string, number>()
 for (const node of profile.nodes) {

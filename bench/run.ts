@@ -29,6 +29,10 @@ const gate = path.join(work, 'release')
 const docker = new FakeDocker(path.join(work, 'docker'))
 docker.control({
   images: {
+    // The webhook project's build runs on BuildKit, elsewhere: here its first build waits (until the server
+    // stops), so that the double's processes take no CPU from the server being measured, and every later
+    // push supersedes the one queued before it, as it would during a long build.
+    'registry.test/hooked/web': { waitForFile: path.join(work, 'never') },
     'registry.test/burst/web': { waitForFile: gate },
     'registry.test/memory/web': { waitForFile: gate },
     ...Object.fromEntries(['a', 'b', 'c', 'd'].map(name => [`registry.test/wide/${name}`, { durationMs: 1000 }]))
@@ -101,14 +105,16 @@ const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US',
 const check = (ok: boolean): string => ok ? 'yes' : '**no**'
 
 // ---- 1. Webhook acknowledgement ---------------------------------------------------------------------
-process.stderr.write('1/5 webhook acknowledgement (3 x 10 s)\n')
+// The hook against the floor (bench/floor-server.mjs: what acknowledging a signed push safely costs at
+// least), on the same load in the same run, taking turns so that a noisy neighbour hits both alike.
+process.stderr.write('1/5 webhook acknowledgement (hook and floor: 2 x 10 s each at full speed, then 10 s each at 1,000/s)\n')
 const payload = pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: HOOKED_REPOSITORY })
 const template = JSON.stringify(payload)
 const payloadBytes = Buffer.byteLength(template)
-let hook = await startHook('acknowledge')
-const webhook = await load({
-  url: `${hook.url}/hooked`,
+const signedPushes = (url: string, options: Partial<autocannon.Options> = {}): Promise<Load> => load({
+  url,
   method: 'POST',
+  ...options,
   requests: [{
     setupRequest: request => {
       const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', sha())
@@ -117,11 +123,24 @@ const webhook = await load({
     }
   }]
 })
+const startFloor = (name: string): Promise<Server> => startNode('bench/floor-server.mjs', { PATH: process.env.PATH ?? '', FLOOR_SECRET: SECRET, FLOOR_DB: path.join(work, `${name}.sqlite`) }, /listening (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, `${name}.log`))
+let hook = await startHook('acknowledge')
+const floor = await startFloor('floor')
+const hookRuns: Load[] = []
+const floorRuns: Load[] = []
+for (let round = 0; round < 2; round++) {
+  hookRuns.push(await signedPushes(`${hook.url}/hooked`))
+  floorRuns.push(await signedPushes(floor.url))
+}
+const steady = { overallRate: 1000, duration: 10 }
+const hookSteady = await signedPushes(`${hook.url}/hooked`, steady)
+const floorSteady = await signedPushes(floor.url, steady)
 const health = await load({ url: `${hook.url}/health` })
 // The server's own count of the 202s it answered (autocannon stops with requests in flight, whose
 // answers it never reads), to hold against the rows in the store.
 const answered = Number(/build_hook_webhook_deliveries_total\{source="github",outcome="accepted"\} (\d+)/.exec(await (await fetch(`${hook.url}/metrics`)).text())![1])
 await hook.stop()
+await floor.stop()
 const recorded = (() => {
   const db = new Database(path.join(hook.dataDir, 'build-hook.sqlite'), { readonly: true })
   try {
@@ -133,13 +152,28 @@ const recorded = (() => {
 const hello = await startNode('bench/hello-server.mjs', { PATH: process.env.PATH ?? '' }, /listening (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'hello.log'))
 const bare = await load({ url: hello.url })
 await hello.stop()
-for (const [name, result] of [[`signed GitHub push (${fmt(payloadBytes / 1024, 1)} KB), recorded`, webhook], ['GET /health', health], ['bare Fastify hello', bare]] as const) {
-  detail.push([name, fmt(result.rps), `${fmt(result.rps / bare.rps, 2)}x`, `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
+const mean = (runs: Load[]): number => runs.reduce((sum, run) => sum + run.rps, 0) / runs.length
+const [hookRps, floorRps] = [mean(hookRuns), mean(floorRuns)]
+const webhook = hookRuns.at(-1)!
+const pushName = `signed GitHub push (${fmt(payloadBytes / 1024, 1)} KB)`
+for (const [name, result] of [
+  ...hookRuns.map((run, i) => [`${pushName}, hook, round ${i + 1}`, run] as const),
+  ...floorRuns.map((run, i) => [`${pushName}, floor, round ${i + 1}`, run] as const),
+  [`${pushName}, hook, 1,000/s`, hookSteady], [`${pushName}, floor, 1,000/s`, floorSteady],
+  ['GET /health', health], ['bare Fastify hello', bare]
+] as const) {
+  detail.push([name, fmt(result.rps), `${fmt(result.rps / floorRps, 2)}x`, `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
 }
-rows.push(['webhook deliveries per second', fmt(webhook.rps), `>= 0.25 x bare Fastify (${fmt(bare.rps * 0.25)})`, check(webhook.rps >= bare.rps * 0.25)])
-rows.push(['webhook p99 latency', `${webhook.p99} ms`, '< 10 ms', check(webhook.p99 < 10)])
-rows.push(['webhook errors and non-2xx', `${webhook.errors} / ${webhook.non2xx}`, '0 / 0', check(webhook.errors === 0 && webhook.non2xx === 0)])
-rows.push(['builds in the store = 202s the server answered', `${fmt(recorded)} = ${fmt(answered)} (${fmt(webhook.accepted)} read by autocannon)`, 'equal', check(recorded === answered)])
+rows.push(['webhook deliveries per second: hook / floor (mean of 2 rounds)', `${fmt(hookRps)} / ${fmt(floorRps)} = ${fmt(hookRps / floorRps, 2)}`, '>= 0.80', check(hookRps / floorRps >= 0.8)])
+rows.push(['p99 at a steady 1,000 deliveries/s: hook / floor', `${hookSteady.p99} ms / ${floorSteady.p99} ms = ${fmt(hookSteady.p99 / Math.max(floorSteady.p99, 1), 2)}`, '<= 1.5', check(hookSteady.p99 <= 1.5 * Math.max(floorSteady.p99, 1))])
+rows.push(['webhook errors and non-2xx (every run)', `${[...hookRuns, hookSteady].reduce((n, run) => n + run.errors, 0)} / ${[...hookRuns, hookSteady].reduce((n, run) => n + run.non2xx, 0)}`, '0 / 0', check([...hookRuns, hookSteady].every(run => run.errors === 0 && run.non2xx === 0))])
+rows.push(['builds in the store = 202s the server answered', `${fmt(recorded)} = ${fmt(answered)} (${fmt(webhook.accepted)} read by autocannon in the last round)`, 'equal', check(recorded === answered)])
+
+if (process.env.BENCH_ONLY === 'webhook') {
+  process.stdout.write(`${rows.map(row => row.join(' | ')).join('\n')}\n${detail.map(row => row.join(' | ')).join('\n')}\n`)
+  await buildkit.stop()
+  process.exit(0)
+}
 
 // ---- 2. Burst coalescing ------------------------------------------------------------------------------
 process.stderr.write('2/5 burst coalescing\n')
@@ -219,8 +253,8 @@ const followers = await Promise.all(Array.from({ length: 100 }, async () => {
 const rssFollowers = hook.rssMb()
 writeFileSync(gate, '')
 for (const follower of followers) { while (!(await follower.reader.read()).done); }
-rows.push(['RSS after start', `${fmt(rssStart)} MB`, '< 100 MB', check(rssStart < 100)])
-rows.push([`RSS after ${fmt(recordRun.accepted)} more recorded builds`, `${fmt(rssRecorded)} MB`, '< 150 MB', check(rssRecorded < 150 && recordRun.accepted === 10_000)])
+rows.push(['RSS after start', `${fmt(rssStart)} MB`, '< 85 MB', check(rssStart < 85)])
+rows.push([`RSS after ${fmt(recordRun.accepted)} more recorded builds`, `${fmt(rssRecorded)} MB`, '< 120 MB', check(rssRecorded < 120 && recordRun.accepted === 10_000)])
 rows.push(['RSS with 100 log followers of a running build', `${fmt(rssFollowers)} MB`, '< 200 MB', check(rssFollowers < 200)])
 await hook.stop()
 
@@ -236,7 +270,7 @@ for (let i = 0; i < 5; i++) {
   startups.push(performance.now() - started)
   await new Promise<void>(resolve => { child.once('exit', () => resolve()); child.kill('SIGTERM') })
 }
-rows.push(['process start to /health answering (median of 5)', `${fmt(median(startups))} ms`, '< 500 ms', check(median(startups) < 500)])
+rows.push(['process start to /health answering (median of 5)', `${fmt(median(startups))} ms`, '< 400 ms', check(median(startups) < 400)])
 
 await buildkit.stop()
 rmSync(work, { recursive: true, force: true })
@@ -252,7 +286,7 @@ const report = [
   '',
   'autocannon, 50 connections, 10 s each:',
   '',
-  table(['endpoint', 'requests/s', 'vs bare', 'p50', 'p99', 'max', 'errors', 'non-2xx'], detail)
+  table(['load', 'requests/s', 'vs floor', 'p50', 'p99', 'max', 'errors', 'non-2xx'], detail)
 ].join('\n')
 process.stdout.write(`${report}\n`)
 writeFileSync(path.join(ROOT, 'bench', 'results.md'), `# Benchmark results\n\n${report}\n`)
