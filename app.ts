@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { stdSerializers } from 'pino'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import config from './plugins/config.js'
@@ -26,7 +27,7 @@ import openapiRoutes from './routes/openapi.js'
 import uiRoutes from './routes/ui.js'
 import { validationMessage } from './lib/api/validation-message.js'
 import { isLogLevel } from './lib/env.js'
-import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from './lib/log-redaction.js'
+import { censorSecrets, censorSerialized, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
 
 export interface AppOptions {
@@ -85,10 +86,10 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
   return {
     logger: {
       level,
-      // Known secret fields by path, then every known secret value in whatever a line holds.
-      redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
+      // Known secret fields and headers by name, then every known secret value in whatever a line holds.
+      formatters: { log: censorSecrets },
       hooks: { streamWrite: logLineRedactor.redact },
-      serializers: { req: serializeRequest },
+      serializers: { req: censorSerialized(serializeRequest), err: censorSerialized(stdSerializers.err) },
       ...(options.logStream === undefined ? {} : { stream: options.logStream })
     },
     bodyLimit: BODY_LIMIT,

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { pino } from 'pino'
-import { REDACT_CENSOR, REDACT_PATHS, serializeRequest } from '../../lib/log-redaction.js'
+import { pino, stdSerializers } from 'pino'
+import { censorSecrets, censorSerialized, REDACT_PATHS, serializeRequest } from '../../lib/log-redaction.js'
 import { LogLineRedactor } from '../../lib/secrets/log-line-redactor.js'
 import { Redactor } from '../../lib/secrets/redactor.js'
 import { build, TOKENS } from '../helper.js'
@@ -14,20 +14,57 @@ function capture (): { stream: Writable, text: () => string } {
   }
 }
 
+/** A logger censoring as the service's does (app.ts). */
+function censoringLogger (out: Writable, serializers: Record<string, (value: never) => unknown> = {}) {
+  return pino({ formatters: { log: censorSecrets }, serializers: { err: censorSerialized(stdSerializers.err), ...serializers } }, out)
+}
+
 t.test('secret headers and fields are censored wherever they are logged', async t => {
   const out = capture()
-  const log = pino({ redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } }, out.stream)
-  log.info({
-    req: { headers: { authorization: 'Bearer s1', 'x-hub-signature-256': 'sha256=s2', 'x-gitlab-token': 's3', 'user-agent': 'GitHub-Hookshot' } },
-    headers: { 'x-gitea-signature': 's4', 'x-forgejo-signature': 's5', 'x-gogs-signature': 's6', 'x-hub-signature': 's7' },
-    env: { BEARER_TOKENS: 's8', GIT_TOKEN: 's9' },
+  const logged = {
+    request: { headers: { authorization: 'Bearer s1', 'x-hub-signature-256': 'sha256=s2', 'x-gitlab-token': 's3', 'user-agent': 'GitHub-Hookshot' } },
+    headers: { 'x-gitea-signature': 's4', 'x-forgejo-signature': 's5', 'x-gogs-signature': 's6', 'x-hub-signature': 's7', cookie: 's13' },
+    env: { BEARER_TOKENS: 's8', GIT_TOKEN: 's9', GITHUB_TOKEN: 's14' },
     token: 's10',
-    build: { secret: 's11', GIT_AUTH_TOKEN: 's12' }
-  }, 'hello')
-  const line = out.text()
-  for (let i = 1; i <= 12; i++) t.notMatch(line, new RegExp(`\\bs${i}\\b`), `s${i} is censored`)
-  t.match(line, /GitHub-Hookshot/, 'harmless headers stay')
-  t.match(line, /\[redacted\]/)
+    build: { secret: 's11', GIT_AUTH_TOKEN: 's12', password: 's15', tokens: ['s16'] },
+    project: 'demo'
+  }
+  const before = JSON.stringify(logged)
+  censoringLogger(out.stream).info(logged, 'hello')
+  const line = JSON.parse(out.text()) as typeof logged
+  for (let i = 1; i <= 16; i++) t.notMatch(out.text(), new RegExp(`\\bs${i}\\b`), `s${i} is censored`)
+  t.equal(line.request.headers['user-agent'], 'GitHub-Hookshot', 'harmless headers stay')
+  t.same(line.build.tokens, '[redacted]')
+  t.equal(line.project, 'demo')
+  t.equal(JSON.stringify(logged), before, 'the object logged is left as it was: censored in a copy')
+  t.ok(REDACT_PATHS.includes('*.headers["x-hub-signature-256"]') && REDACT_PATHS.includes('*.GIT_TOKEN'), 'the paths, as pino would name them')
+})
+
+t.test('a line without secrets is logged from the very object (no copy), deeper levels as they are', async t => {
+  const out = capture()
+  const fields = { buildId: 1, nested: { deeper: { token: 'not-a-path' } }, list: [{ token: 'in-an-array' }] }
+  t.equal(censorSecrets(fields), fields)
+  censoringLogger(out.stream).info(fields, 'plain')
+  t.match(out.text(), /not-a-path.*in-an-array/, 'only the paths listed are censored; known secret values are replaced in the line itself')
+})
+
+t.test('an error is censored in what its serializer made of it, and keeps its message and stack', async t => {
+  const out = capture()
+  const err = Object.assign(new Error('the registry refused'), { headers: { authorization: 'Basic e1', accept: '*/*' }, token: 'e2', code: 'E_REFUSED' })
+  censoringLogger(out.stream).error({ err }, 'failed')
+  const line = JSON.parse(out.text()) as { err: { message: string, stack: string, code: string, token: string, headers: Record<string, string> } }
+  t.equal(line.err.message, 'the registry refused')
+  t.match(line.err.stack, /^Error: the registry refused\n/)
+  t.same([line.err.code, line.err.token, line.err.headers], ['E_REFUSED', '[redacted]', { authorization: '[redacted]', accept: '*/*' }])
+  t.equal(err.token, 'e2', 'the error itself is left as it was')
+})
+
+t.test('a value with a serializer reaches it as it was logged, not as a copy', async t => {
+  const out = capture()
+  class Request { get method () { return 'POST' } url = '/demo'; headers = { authorization: 'Bearer r1' } }
+  censoringLogger(out.stream, { req: censorSerialized((req: Request) => ({ method: req.method, url: req.url, headers: req.headers })) }).info({ req: new Request() }, 'request')
+  t.same((JSON.parse(out.text()) as { req: object }).req, { method: 'POST', url: '/demo', headers: { authorization: '[redacted]' } })
+  t.equal(censorSerialized((value: string) => value.toUpperCase())('text'), 'TEXT', 'what is not an object is passed on')
 })
 
 t.test('no token reaches the service log, whatever the level and outcome of a request', async t => {
