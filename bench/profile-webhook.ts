@@ -6,17 +6,19 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
-import { fixture, HOST_REPOSITORY } from '../test/fixtures/webhooks/deliveries.js'
+import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
 import { startNode, waitFor } from './processes.js'
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-profile-'))
 process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const secret = 'profile-secret'
+// As in bench/run.ts: nothing listens there, so the one head check fails at once.
+const REPOSITORY = 'http://127.0.0.1:9/octo-org/hello-world'
 const buildkit = await new FakeBuildkit().start()
 const docker = new FakeDocker(path.join(work, 'docker'))
 // As in bench/run.ts: the project's first build waits, so that no build takes CPU from the server.
 docker.control({ images: { 'registry.test/hooked/web': { waitForFile: path.join(work, 'never') } } })
-writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[app.builder]\nshutdown_grace_seconds = 1\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${HOST_REPOSITORY.github}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
+writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[app.builder]\nshutdown_grace_seconds = 1\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${REPOSITORY}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
 const profiles = path.join(work, 'profiles')
 const server = await startNode('dist/server.js', {
   NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info', BEARER_TOKENS: 'token', SECRET: secret,
@@ -24,13 +26,11 @@ const server = await startNode('dist/server.js', {
   BUILDKIT_HOST: buildkit.endpoint, PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`
 }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
 await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'ready')
-const payload = fixture('github-push')
-payload.after = 'COMMIT'
-const template = JSON.stringify(payload)
+const template = JSON.stringify(pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: REPOSITORY }))
 const result = await autocannon({
   url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_SECONDS ?? 10),
   requests: [{ setupRequest: request => {
-    const body = template.replace('COMMIT', randomBytes(20).toString('hex'))
+    const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', randomBytes(20).toString('hex'))
     return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } }
   } }]
 })
