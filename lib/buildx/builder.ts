@@ -226,9 +226,9 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     this.#options.log.debug({ args, code: result.code }, 'docker finished.')
     if (result.code === 0) return stdout
     if (result.aborted && !this.#stop.signal.aborted) {
-      throw new AttemptFailed(`BuildKit is unreachable at ${this.#desired.endpoint} (docker ${args.slice(0, 2).join(' ')} timed out)`)
+      throw new AttemptFailed(`BuildKit is unreachable at ${builderEndpoints(this.#desired)} (docker ${args.slice(0, 2).join(' ')} timed out)`)
     }
-    throw new AttemptFailed(describeFailure(result, stderr, { endpoint: this.#desired.endpoint, repositoryUrl: '', commit: '', location: '' }))
+    throw new AttemptFailed(describeFailure(result, stderr, { endpoint: builderEndpoints(this.#desired), repositoryUrl: '', commit: '', location: '' }))
   }
 
   #setState (status: BuilderStatus, reason: string | null, down: ReadonlyMap<string, string> | null = null): void {
