@@ -27,7 +27,7 @@ import openapiRoutes from './routes/openapi.js'
 import uiRoutes from './routes/ui.js'
 import { validationMessage } from './lib/api/validation-message.js'
 import { isLogLevel } from './lib/env.js'
-import { censorSecrets, censorSerialized, serializeRequest } from './lib/log-redaction.js'
+import { censorChildBindings, censorSecrets, censorSerialized, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
 
 export interface AppOptions {
@@ -89,7 +89,11 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
       // Known secret fields and headers by name, then every known secret value in whatever a line holds.
       formatters: { log: censorSecrets },
       hooks: { streamWrite: logLineRedactor.redact },
-      serializers: { req: censorSerialized(serializeRequest), err: censorSerialized(stdSerializers.err) },
+      serializers: {
+        req: censorSerialized(serializeRequest),
+        res: censorSerialized((reply: { statusCode: number }) => ({ statusCode: reply.statusCode })),
+        err: censorSerialized(stdSerializers.err)
+      },
       ...(options.logStream === undefined ? {} : { stream: options.logStream })
     },
     bodyLimit: BODY_LIMIT,
@@ -114,6 +118,8 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
 export function buildApp (options: AppOptions): FastifyInstance {
   const logLineRedactor = new LogLineRedactor(options.env)
   const fastify = Fastify(serverOptions(options, logLineRedactor)).withTypeProvider<TypeBoxTypeProvider>()
+  // Bindings (a request's reqId, a build's id and project) are written without formatters.log: censored on the way in.
+  censorChildBindings(fastify.log)
   fastify.register(app, { ...options, logLineRedactor })
   return fastify
 }

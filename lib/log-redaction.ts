@@ -43,16 +43,25 @@ function censor (fields: Fields, depth: number, skip: ReadonlySet<string> | null
   let out = fields
   for (const key of Object.keys(fields)) {
     const value = fields[key]
-    let censored = value
+    let censored: unknown
     if (SECRET_FIELD_NAMES.has(key)) censored = REDACT_CENSOR
-    else if (!isFields(value) || skip?.has(key) === true) continue
-    else if (key === 'headers') censored = censorHeaders(value)
-    else if (depth > 1) censored = censor(value, depth - 1, null)
+    // One level down only `headers` has anything to censor (its secret headers).
+    else if (!isFields(value) || skip?.has(key) === true || (depth === 1 && key !== 'headers')) continue
+    else censored = censorValue(key, value, depth)
     if (censored === value) continue
     if (out === fields) out = { ...fields }
     out[key] = censored
   }
   return out
+}
+
+/** A field's object value as it will be written (its toJSON's result, if any), censored; the value itself when nothing is. */
+function censorValue (key: string, value: Fields, depth: number): unknown {
+  const written = typeof value.toJSON === 'function' ? (value.toJSON as () => unknown)() : value
+  if (!isFields(written)) return value
+  let censored = depth > 1 ? censor(written, depth - 1, null) : written
+  if (key === 'headers') censored = censorHeaders(censored)
+  return censored === written ? value : censored
 }
 
 function censorHeaders (headers: Fields): Fields {
@@ -68,6 +77,18 @@ function censorHeaders (headers: Fields): Fields {
 /** pino's `formatters.log`: a log line's object with REDACT_PATHS censored (the req, res and err values in what their serializers return). */
 export function censorSecrets (fields: Fields): Fields {
   return censor(fields, 2, SERIALIZED_KEYS)
+}
+
+/**
+ * Makes the children of `logger` (and theirs) censor their bindings as censorSecrets does a line's object: pino
+ * writes a child's bindings without formatters.log. Children inherit the wrapped `child` from their parent.
+ */
+export function censorChildBindings<Logger extends { child: (...args: never[]) => unknown }> (logger: Logger): Logger {
+  const child = logger.child as unknown as (this: Logger, bindings: Fields, ...options: unknown[]) => unknown
+  ;(logger as { child: unknown }).child = function (this: Logger, bindings: Fields, ...options: unknown[]): unknown {
+    return child.call(this, censorSecrets(bindings), ...options)
+  }
+  return logger
 }
 
 /** Wraps a pino serializer: what it returns has its secret fields and headers censored (the `*.` paths). */

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { pino, stdSerializers } from 'pino'
-import { censorSecrets, censorSerialized, REDACT_PATHS, serializeRequest } from '../../lib/log-redaction.js'
+import { censorChildBindings, censorSecrets, censorSerialized, REDACT_PATHS, serializeRequest } from '../../lib/log-redaction.js'
 import { LogLineRedactor } from '../../lib/secrets/log-line-redactor.js'
 import { Redactor } from '../../lib/secrets/redactor.js'
 import { build, TOKENS } from '../helper.js'
@@ -38,6 +38,34 @@ t.test('secret headers and fields are censored wherever they are logged', async 
   t.equal(line.project, 'demo')
   t.equal(JSON.stringify(logged), before, 'the object logged is left as it was: censored in a copy')
   t.ok(REDACT_PATHS.includes('*.headers["x-hub-signature-256"]') && REDACT_PATHS.includes('*.GIT_TOKEN'), 'the paths, as pino would name them')
+})
+
+t.test('a secret field inside a top-level headers object is censored too, and a headers object inside it', async t => {
+  const out = capture()
+  censoringLogger(out.stream).info({ headers: { token: 'h1', secret: 'h2', headers: { authorization: 'h3' }, accept: 'text/plain' } }, 'headers')
+  for (const secret of ['h1', 'h2', 'h3']) t.notMatch(out.text(), secret)
+  t.match(out.text(), /text\/plain/)
+})
+
+t.test('a child logger\'s bindings are censored as a line\'s object is, at every generation', async t => {
+  const out = capture()
+  const root = censorChildBindings(censoringLogger(out.stream))
+  root.child({ token: 'b1', headers: { authorization: 'b2' }, component: 'scheduler' }).child({ build: { secret: 'b3' }, buildId: 7 }).info('bound')
+  const line = JSON.parse(out.text()) as Record<string, unknown>
+  t.match(line, { token: '[redacted]', headers: { authorization: '[redacted]' }, component: 'scheduler', build: { secret: '[redacted]' }, buildId: 7 })
+  for (const secret of ['b1', 'b2', 'b3']) t.notMatch(out.text(), secret)
+})
+
+t.test('a value with toJSON is censored in what toJSON gives, and still shows only that', async t => {
+  const out = capture()
+  const user = { name: 'octocat', apiKey: 'k1', token: 'k2', toJSON () { return { name: this.name } } }
+  const session = { id: 's', toJSON () { return { id: 'session-1', token: 'k3' } } }
+  const at = new Date('2026-11-27T00:00:00Z')
+  censoringLogger(out.stream).info({ user, session, at, nested: { at } }, 'toJSON')
+  const line = JSON.parse(out.text()) as Record<string, unknown>
+  t.match(line, { user: { name: 'octocat' }, session: { id: 'session-1', token: '[redacted]' }, at: '2026-11-27T00:00:00.000Z', nested: { at: '2026-11-27T00:00:00.000Z' } })
+  for (const secret of ['k1', 'k2', 'k3']) t.notMatch(out.text(), secret)
+  t.equal(user.token, 'k2', 'the object itself is left as it was')
 })
 
 t.test('a line without secrets is logged from the very object (no copy), deeper levels as they are', async t => {
