@@ -162,11 +162,15 @@ for (const [name, result] of [
   [`${pushName}, hook, 1,000/s`, hookSteady], [`${pushName}, floor, 1,000/s`, floorSteady],
   ['GET /health', health], ['bare Fastify hello', bare]
 ] as const) {
-  detail.push([name, fmt(result.rps), `${fmt(result.rps / floorRps, 2)}x`, `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
+  // Only the full-speed pushes compare with the floor's full-speed rate.
+  const comparable = name.includes('round')
+  detail.push([name, fmt(result.rps), comparable ? `${fmt(result.rps / floorRps, 2)}x` : '–', `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
 }
 rows.push(['webhook deliveries per second: hook / floor (mean of 2 rounds)', `${fmt(hookRps)} / ${fmt(floorRps)} = ${fmt(hookRps / floorRps, 2)}`, '>= 0.80', check(hookRps / floorRps >= 0.8)])
 rows.push(['p99 at a steady 1,000 deliveries/s: hook / floor', `${hookSteady.p99} ms / ${floorSteady.p99} ms = ${fmt(hookSteady.p99 / Math.max(floorSteady.p99, 1), 2)}`, '<= 1.5', check(hookSteady.p99 <= 1.5 * Math.max(floorSteady.p99, 1))])
-rows.push(['webhook errors and non-2xx (every run)', `${[...hookRuns, hookSteady].reduce((n, run) => n + run.errors, 0)} / ${[...hookRuns, hookSteady].reduce((n, run) => n + run.non2xx, 0)}`, '0 / 0', check([...hookRuns, hookSteady].every(run => run.errors === 0 && run.non2xx === 0))])
+// Of the floor's runs too: a floor answering errors fast would make every ratio meaningless.
+const everyRun = [...hookRuns, hookSteady, ...floorRuns, floorSteady]
+rows.push(['webhook errors and non-2xx (every run, hook and floor)', `${everyRun.reduce((n, run) => n + run.errors, 0)} / ${everyRun.reduce((n, run) => n + run.non2xx, 0)}`, '0 / 0', check(everyRun.every(run => run.errors === 0 && run.non2xx === 0))])
 const startedDuringLoad = readFileSync(path.join(work, 'acknowledge.log'), 'utf8').split('\n').filter(line => line.includes('"msg":"Build started."')).length
 rows.push(['builds started during the webhook load (the first waits; the rest supersede each other)', String(startedDuringLoad), '1', check(startedDuringLoad === 1)])
 rows.push(['builds in the store = 202s the server answered', `${fmt(recorded)} = ${fmt(answered)} (${fmt(webhook.accepted)} read by autocannon in the last round)`, 'equal', check(recorded === answered)])
