@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
-import { closedEndpoint, FAKE_BIN, FakeDocker, OCI_INDEX, OCI_MANIFEST, startBuildkit, type FakeDockerControl } from '../../fixtures/docker.js'
+import { closedEndpoint, FAKE_BIN, FakeDocker, OCI_INDEX, OCI_MANIFEST, runDocker, startBuildkit, type FakeDockerControl } from '../../fixtures/docker.js'
 import { eventually, tempDir, within } from '../../helper.js'
 
 // The docker double's builders with several BuildKit nodes, as buildx v0.28 runs them (docs/buildx-facts.md).
@@ -20,15 +20,8 @@ function setup (t: Test, control: FakeDockerControl = {}) {
   mkdirSync(context)
   writeFileSync(path.join(context, 'Dockerfile'), 'FROM alpine:3.20\nRUN make\n')
   /** Runs the double; resolves with its exit code and output, whatever the code. */
-  const dockerRun = async (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> => {
-    try {
-      const { stdout, stderr } = await run('docker', args, { env })
-      return { code: 0, stdout, stderr }
-    } catch (error) {
-      const failed = error as { code: number, stdout: string, stderr: string }
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
-    }
-  }
+  const dockerRun = (args: string[]) => runDocker(env, args)
+
   const buildArgs = (platforms: string, metadata = path.join(dir, 'metadata.json')) => [
     'buildx', 'build', '--builder', 'lab', '--platform', platforms, '--progress=plain', '--push', '-t', TAG, '--metadata-file', metadata, context
   ]

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { classifyRetagFailure } from '../../../lib/buildx/failure.js'
 import { imagetoolsCreateArgv, retagImage, type RetagSpec } from '../../../lib/buildx/imagetools.js'
 import type { Stream } from '../../../lib/process/run-process.js'
-import { closedEndpoint, FAKE_BIN, FakeDocker, OCI_INDEX, OCI_MANIFEST, type FakeDockerControl } from '../../fixtures/docker.js'
+import { closedEndpoint, FAKE_BIN, FakeDocker, OCI_INDEX, OCI_MANIFEST, runDocker, type FakeDockerControl } from '../../fixtures/docker.js'
 import { eventually, tempDir } from '../../helper.js'
 import { alive } from '../../process.js'
 
@@ -33,16 +33,7 @@ async function retag (env: Record<string, string>, spec: RetagSpec, signal = new
   return { result, lines }
 }
 
-/** Runs the double directly; resolves with its exit code and output, whatever the code. */
-async function docker (env: Record<string, string>, args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('docker', args, { env })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const failed = error as { code: number, stdout: string, stderr: string }
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
-  }
-}
+
 
 t.test('the argv points the tag at the source by digest, as a carbon copy rather than a new index', async t => {
   const spec = { builder: 'build-hook', source: `${REPO}@sha256:${'a'.repeat(64)}`, tag: TAG }
@@ -84,21 +75,21 @@ t.test('without --prefer-index=false a manifest source is wrapped in a new index
   const { docker: registry, env, old } = await setup(t, { old: OCI_MANIFEST })
   for (const [i, flags] of [[], ['--prefer-index=true'], ['--prefer-index']].entries()) {
     const tag = `${REPO}:wrapped-${i}`
-    const ran = await docker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', ...flags, '-t', tag, `${REPO}@${old}`])
+    const ran = await runDocker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', ...flags, '-t', tag, `${REPO}@${old}`])
     t.equal(ran.code, 0, ran.stderr)
     const digest = registry.tags().get(tag)!
     t.not(digest, old, `${flags.join(' ') || 'the default'}: a digest of its own`)
     t.match(registry.manifests().find(manifest => manifest.digest === digest), { repository: REPO, mediaType: OCI_INDEX }, 'a new index')
     t.match(ran.stderr, `#1 0.000 pushing ${digest} to ${tag}`)
   }
-  const ran = await docker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', '--prefer-index=false', '-t', `${REPO}:copy`, `${REPO}@${old}`])
+  const ran = await runDocker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', '--prefer-index=false', '-t', `${REPO}:copy`, `${REPO}@${old}`])
   t.equal(ran.code, 0, ran.stderr)
   t.equal(registry.tags().get(`${REPO}:copy`), old, '--prefer-index=false: the old digest itself')
 })
 
 t.test('an index source keeps its digest whatever --prefer-index says', async t => {
   const { docker: registry, env, old } = await setup(t, { old: OCI_INDEX })
-  const ran = await docker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '-t', `${REPO}:kept`, `${REPO}@${old}`])
+  const ran = await runDocker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '-t', `${REPO}:kept`, `${REPO}@${old}`])
   t.equal(ran.code, 0, ran.stderr)
   t.equal(registry.tags().get(`${REPO}:kept`), old)
 })
@@ -136,7 +127,7 @@ t.test('a deleted manifest takes its tags with it, as the registry API does', as
 t.test('the push refusals print as buildx prints them: the vertex, its error, its logs fenced, the final error', async t => {
   const { docker: registry, env, old } = await setup(t, { old: OCI_MANIFEST })
   registry.control({ images: { [REPO]: { imagetools: 'push-denied' } } })
-  const ran = await docker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', '--prefer-index=false', '-t', TAG, `${REPO}@${old}`])
+  const ran = await runDocker(env, ['buildx', 'imagetools', 'create', '--builder', 'build-hook', '--progress=plain', '--prefer-index=false', '-t', TAG, `${REPO}@${old}`])
   const error = `failed commit on ref "manifest-${old}": unexpected status from PUT request to https://registry.test/v2/demo/web/manifests/release: 403 Forbidden\ndenied: requested access to the resource is denied`
   t.equal(ran.code, 1)
   t.equal(ran.stderr, [
@@ -213,7 +204,7 @@ t.test('the double refuses the arguments buildx refuses', async t => {
     [['--progress=fancy', '-t', TAG, `${REPO}@${old}`], 'ERROR: invalid progress mode fancy']
   ]
   for (const [args, stderr] of cases) {
-    const ran = await docker(env, [...create, ...args])
+    const ran = await runDocker(env, [...create, ...args])
     t.same([ran.code, ran.stderr.trimEnd()], [1, stderr], args.join(' ') || 'no arguments')
   }
 })
