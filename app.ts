@@ -2,6 +2,8 @@ import type { Writable } from 'node:stream'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { stdSerializers } from 'pino'
 import fp from 'fastify-plugin'
+import { AjvCompiler } from '@fastify/ajv-compiler'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import config from './plugins/config.js'
 import errors from './plugins/errors.js'
@@ -26,6 +28,7 @@ import eventRoutes from './routes/events.js'
 import openapiRoutes from './routes/openapi.js'
 import uiRoutes from './routes/ui.js'
 import { validationMessage } from './lib/api/validation-message.js'
+import { serializersCompiledOnFirstUse, validatorsCompiledOnFirstUse } from './lib/api/compile-on-first-use.js'
 import { isLogLevel } from './lib/env.js'
 import { censorChildBindings, censorSecrets, censorSerialized, serializeRequest } from './lib/log-redaction.js'
 import { LogLineRedactor } from './lib/secrets/log-line-redactor.js'
@@ -102,6 +105,13 @@ export function serverOptions (options: AppOptions, logLineRedactor: LogLineReda
     // Unknown body fields are errors, not silently dropped; query strings still need coercion. verbose: the
     // errors carry their schema, so that a 400 can say what is accepted.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
+    // Fastify's own compilers, each route's function compiled when first used instead of at start-up.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: validatorsCompiledOnFirstUse(AjvCompiler()),
+        buildSerializer: serializersCompiledOnFirstUse(SerializerSelector())
+      }
+    },
     schemaErrorFormatter: (errors, part) => {
       // Fastify hands these errors on as err.validation: with verbose, each holds the value received, which
       // could be anything the caller sent. Dropped, so that no later log line of the error can carry it.
