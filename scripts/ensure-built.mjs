@@ -1,5 +1,5 @@
 // Compiles the TypeScript sources only when dist/ is missing or older than them, so `npm start`
-// stays fast (no TypeScript load) after the first build.
+// stays fast (no TypeScript load) after the first build; then bundles the server (scripts/bundle.mjs).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -28,7 +28,10 @@ export function ensureBuilt () {
   process.stderr.write(`build-hook: compiling (${stale.length} changed source file${stale.length === 1 ? '' : 's'})\n`)
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-  return result.status ?? 1
+  if (result.status !== 0) return result.status ?? 1
+  // Then the server's single file over tsc's dist/server.js (esbuild prints what stops it).
+  const bundle = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' })
+  return bundle.status ?? 1
 }
 
 // Run as a script (`node scripts/ensure-built.mjs`, before the CLI and the benchmarks): compile, and say how it went.
