@@ -40,8 +40,9 @@ export async function bundleServer () {
     external: EXTERNAL,
     // The CommonJS packages inside call require() for Node's modules and for the packages left outside.
     banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
-    // Function and class names stay as written: they are what a stack trace in the log shows.
-    keepNames: true,
+    // Not minified, so names stay as written in stack traces (but for those renamed apart, as `build2`).
+    // No keepNames: it sets the name of every function each time one is created, which halved the requests
+    // per second of Fastify's per-request closures (GET /health: 15,000/s -> 8,000/s).
     sourcemap: true,
     plugins: [swaggerUiDirname],
     logLevel: 'warning'
