@@ -4,7 +4,7 @@ import { buildLogPath } from '../lib/builds/build-log.js'
 import { MAX_ATTEMPTS } from '../lib/builds/build-outcome.js'
 import { BuildQueue } from '../lib/builds/build-queue.js'
 import { followLog } from '../lib/builds/log-follower.js'
-import { pruneBuilds } from '../lib/builds/retention.js'
+import { Retention } from '../lib/builds/retention.js'
 import { clearTmpDir } from '../lib/builds/tmp-dir.js'
 import { Scheduler } from '../lib/builds/scheduler.js'
 import { resolveBranch } from '../lib/git/ls-remote.js'
@@ -45,6 +45,7 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   // The branch head with git ls-remote: for API calls without a commit, and for the head check.
   const resolveCommit = (project: ProjectSettings, signal?: AbortSignal): Promise<string> =>
     resolveBranch({ url: project.code.url, branch: project.code.branch, credential: fastify.gitCredentials.get(project.slug) ?? null, env: gitEnv, redactor: fastify.redactor, signal })
+  const retention = new Retention({ store, dataDir: env.DATA_DIR, keep: settings.keepBuilds, onError: err => fastify.log.error({ err }, 'Deleting old builds failed.') })
   const scheduler = new Scheduler({
     store,
     projects: settings.projects,
@@ -53,9 +54,7 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     maxConcurrent: settings.builder.maxConcurrentBuilds,
     timeoutSeconds: settings.builder.timeoutSeconds,
     log: fastify.log.child({ component: 'scheduler' }),
-    onFinished: build => {
-      pruneBuilds(store, env.DATA_DIR, build.project, settings.keepBuilds).catch((err: unknown) => fastify.log.error({ err }, 'Deleting old builds failed.'))
-    },
+    onFinished: build => retention.finished(build.project),
     ...(options.headCheck === false ? {} : { resolveHead: resolveCommit }),
     headCheckTimeoutMs: options.headCheckTimeoutMs
   })
@@ -97,5 +96,8 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     buildx.logs.shutDown({ graceMs })
   })
   // (No preClose ran only when close came before ready: then no build ever started.)
-  fastify.addHook('onClose', async () => stopping)
+  fastify.addHook('onClose', async () => {
+    await stopping
+    retention.stop()
+  })
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })

@@ -8,3 +8,45 @@ export async function pruneBuilds (store: BuildStore, dataDir: string, project: 
   await Promise.all(deleted.map(id => rm(buildLogPath(dataDir, id), { force: true })))
   return deleted
 }
+
+export interface RetentionOptions {
+  store: BuildStore
+  dataDir: string
+  keep: number
+  onError: (err: unknown) => void
+}
+
+/**
+ * Prunes a project once its builds finish: at most once per turn of the event loop, however many of them
+ * finished in it. A burst of pushes supersedes one queued build per push, and finding the cutoff walks the
+ * project's index (bench/results.md, step 8): one prune after the turn does what one per build did.
+ */
+export class Retention {
+  readonly #options: RetentionOptions
+  readonly #pending = new Set<string>()
+  #timer: NodeJS.Immediate | null = null
+
+  constructor (options: RetentionOptions) {
+    this.#options = options
+  }
+
+  /** A build of the project finished. */
+  finished (project: string): void {
+    this.#pending.add(project)
+    this.#timer ??= setImmediate(() => this.#prune())
+  }
+
+  /** Drops what is pending (at shutdown: the next start's first finished build prunes it). */
+  stop (): void {
+    if (this.#timer !== null) clearImmediate(this.#timer)
+    this.#timer = null
+    this.#pending.clear()
+  }
+
+  #prune (): void {
+    this.#timer = null
+    const { store, dataDir, keep, onError } = this.#options
+    for (const project of this.#pending) pruneBuilds(store, dataDir, project, keep).catch(onError)
+    this.#pending.clear()
+  }
+}

@@ -1,0 +1,47 @@
+import t from 'tap'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { BuildStore } from '../../../lib/store/build-store.js'
+import { Retention } from '../../../lib/builds/retention.js'
+import { eventually } from '../../helper.js'
+
+t.test('Retention prunes each project once per turn, after the turn, however many of its builds finished', async t => {
+  const dataDir = t.testdir()
+  const store = new BuildStore(dataDir)
+  t.teardown(() => store.close())
+  const calls: string[] = []
+  const prune = store.prune.bind(store)
+  store.prune = (project: string, keep: number) => { calls.push(project); return prune(project, keep) }
+  const errors: unknown[] = []
+  const retention = new Retention({ store, dataDir, keep: 1, onError: err => errors.push(err) })
+
+  retention.finished('a')
+  retention.finished('a')
+  retention.finished('b')
+  t.same(calls, [], 'nothing during the turn')
+  await nextTurn()
+  t.same(calls, ['a', 'b'], 'once per project')
+  retention.finished('a')
+  await nextTurn()
+  t.same(calls, ['a', 'b', 'a'], 'and again in a later turn')
+  t.same(errors, [])
+})
+
+t.test('stop drops what is pending; a failed prune is reported', async t => {
+  const dataDir = t.testdir()
+  const store = new BuildStore(dataDir)
+  const calls: string[] = []
+  const prune = store.prune.bind(store)
+  store.prune = (project: string, keep: number) => { calls.push(project); return prune(project, keep) }
+  const errors: unknown[] = []
+  const retention = new Retention({ store, dataDir, keep: 1, onError: err => errors.push(err) })
+  retention.finished('a')
+  retention.stop()
+  retention.stop()
+  await nextTurn()
+  t.same(calls, [], 'stopped before the turn ended')
+
+  store.close()
+  retention.finished('a')
+  await eventually(() => errors.length > 0 || undefined, 'the error')
+  t.match(String(errors[0]), /database connection is not open/)
+})
