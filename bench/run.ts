@@ -61,7 +61,9 @@ function hookEnv (dataDir: string, port = '0'): Record<string, string> {
     DOCKER_CONFIG: docker.configDir,
     HOME: work,
     BUILDKIT_HOST: buildkit.endpoint,
-    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+    // Node flags for the hook under test only (A/B of V8 settings, bench/results.md step 9).
+    ...(process.env.HOOK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.HOOK_NODE_OPTIONS } : {})
   }
 }
 
