@@ -79,6 +79,20 @@ t.test('a build left running in the store by another process can be cancelled to
   t.same(res.json(), { id: build.id, status: 'cancelled' })
 })
 
+t.test('a prune that fails is logged, and the build keeps its outcome', async t => {
+  const { Writable } = await import('node:stream')
+  const lines: string[] = []
+  const logStream = new Writable({ write (chunk, _encoding, callback) { lines.push(...String(chunk).split('\n').filter(Boolean)); callback() } })
+  const h = await harness(t, { LOG_LEVEL: 'info', CONFIG_PATH: writeConfig(t, MINIMAL_CONFIG.replace('registry = "registry.test"', 'registry = "registry.test"\nkeep_builds = 1')) }, { logStream })
+  await builderReady(h.app)
+  h.app.store.prune = () => { throw new Error('disk I/O error') }
+  const answer = await h.app.inject({ method: 'POST', url: '/demo', headers: auth, payload: { commit: commit(1) } })
+  t.equal(answer.statusCode, 202)
+  t.equal((await finished(h.app, 1)).status, 'succeeded')
+  const line = await eventually(() => lines.map(text => JSON.parse(text) as { msg: string, err?: { message: string } }).find(entry => entry.msg === 'Deleting old builds failed.'), 'the failure in the log')
+  t.equal(line.err?.message, 'disk I/O error')
+})
+
 t.test('retention keeps the newest keep_builds builds of a project and deletes the rest with their logs', async t => {
   const { app, env, trigger, release } = await held(t, MINIMAL_CONFIG.replace('registry = "registry.test"', 'registry = "registry.test"\nkeep_builds = 2'))
   release()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { bitbucket } from '../../../lib/webhooks/bitbucket.js'
 import { decodePayload, unsupportedMediaType } from '../../../lib/webhooks/body.js'
-import { normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
+import { NORMALISED_URLS_KEPT, normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
 import { gitea } from '../../../lib/webhooks/gitea.js'
 import { github } from '../../../lib/webhooks/github.js'
 import { gitlab } from '../../../lib/webhooks/gitlab.js'
@@ -59,6 +59,14 @@ t.test('repository URLs compare by host and path, whatever their form', async t 
   const same = ['https://github.com/Octo-Org/Hello-World', 'https://github.com/octo-org/hello-world.git', 'http://github.com/octo-org/hello-world/', 'git@github.com:octo-org/hello-world.git', 'ssh://git@github.com/octo-org/hello-world.git', 'https://token@github.com/octo-org/hello-world']
   t.same(new Set(same.map(normaliseRepositoryUrl)), new Set(['github.com/octo-org/hello-world']))
   t.equal(normaliseRepositoryUrl('not a url/'), 'not a url')
+  // Reduced once and kept: asked again, the same answer.
+  t.same(new Set(same.map(normaliseRepositoryUrl)), new Set(['github.com/octo-org/hello-world']))
+})
+
+t.test('the reduced URLs kept stay few: past the limit they are forgotten, and reduced again when asked', async t => {
+  for (let i = 0; i <= NORMALISED_URLS_KEPT; i++) t.equal(normaliseRepositoryUrl(`https://git.test/org/repo-${i}.git`), `git.test/org/repo-${i}`)
+  t.equal(normaliseRepositoryUrl('https://GIT.test/org/repo-0/'), 'git.test/org/repo-0')
+  t.equal(normaliseRepositoryUrl('https://git.test/org/repo-0.git'), 'git.test/org/repo-0')
 })
 
 t.test('a delivery without a body is read as an empty payload', async t => {
