@@ -1,19 +1,24 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { BuildStore } from '../../../lib/store/build-store.js'
 import { Retention } from '../../../lib/builds/retention.js'
 import { eventually } from '../../helper.js'
 
-t.test('Retention prunes each project once per turn, after the turn, however many of its builds finished', async t => {
+/** A Retention over a real store whose prunes (by project) and reported errors are recorded. */
+function watched (t: Test): { store: BuildStore, retention: Retention, calls: string[], errors: unknown[] } {
   const dataDir = t.testdir()
   const store = new BuildStore(dataDir)
-  t.teardown(() => store.close())
+  t.teardown(() => { if (store.db.open) store.close() })
   const calls: string[] = []
   const prune = store.prune.bind(store)
   store.prune = (project: string, keep: number) => { calls.push(project); return prune(project, keep) }
   const errors: unknown[] = []
   const retention = new Retention({ store, dataDir, keep: 1, onError: err => errors.push(err) })
+  return { store, retention, calls, errors }
+}
 
+t.test('Retention prunes each project once per turn, after the turn, however many of its builds finished', async t => {
+  const { retention, calls, errors } = watched(t)
   retention.finished('a')
   retention.finished('a')
   retention.finished('b')
@@ -27,13 +32,7 @@ t.test('Retention prunes each project once per turn, after the turn, however man
 })
 
 t.test('stop drops what is pending; a failed prune is reported', async t => {
-  const dataDir = t.testdir()
-  const store = new BuildStore(dataDir)
-  const calls: string[] = []
-  const prune = store.prune.bind(store)
-  store.prune = (project: string, keep: number) => { calls.push(project); return prune(project, keep) }
-  const errors: unknown[] = []
-  const retention = new Retention({ store, dataDir, keep: 1, onError: err => errors.push(err) })
+  const { store, retention, calls, errors } = watched(t)
   retention.finished('a')
   retention.stop()
   retention.stop()
