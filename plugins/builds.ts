@@ -97,7 +97,10 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
   })
   // (No preClose ran only when close came before ready: then no build ever started.)
   fastify.addHook('onClose', async () => {
-    await stopping
-    retention.stop()
+    try {
+      await stopping
+    } finally {
+      retention.stop()
+    }
   })
 }, { name: 'builds', dependencies: ['config', 'store', 'buildx'] })

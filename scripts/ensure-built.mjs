@@ -18,14 +18,21 @@ function walk (dir) {
   })
 }
 
+// dist/server.js also holds the dependencies (scripts/bundle.mjs): an `npm install` or `npm update`, which
+// runs no `prepare`, or a change to how it is bundled, makes it stale as well.
+const bundleInputs = ['package-lock.json', 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'tsconfig.json', 'tsconfig.build.json']
+
 /** Compiles what is stale; returns the compiler's exit status (0 when nothing needed compiling). */
 export function ensureBuilt () {
   const stale = sources.filter(source => {
     const output = path.join(root, 'dist', source.replace(/\.ts$/, '.js'))
     return !existsSync(output) || statSync(output).mtimeMs < statSync(path.join(root, source)).mtimeMs
   })
-  if (stale.length === 0) return 0
-  process.stderr.write(`build-hook: compiling (${stale.length} changed source file${stale.length === 1 ? '' : 's'})\n`)
+  const bundled = path.join(root, 'dist', 'server.js')
+  const changed = existsSync(bundled) ? bundleInputs.filter(input => existsSync(path.join(root, input)) && statSync(path.join(root, input)).mtimeMs > statSync(bundled).mtimeMs) : []
+  if (stale.length === 0 && changed.length === 0) return 0
+  const why = stale.length > 0 ? `${stale.length} changed source file${stale.length === 1 ? '' : 's'}` : `${changed.join(', ')} changed`
+  process.stderr.write(`build-hook: compiling (${why})\n`)
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
   if (result.status !== 0) return result.status ?? 1

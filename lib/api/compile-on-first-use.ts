@@ -2,7 +2,9 @@
 // while it starts: about 150 ms of CPU and the memory of code most routes need rarely, if ever. These
 // builders hand Fastify the same compilers, but each route's function is compiled when it is first called:
 // the same validation, coercion, errors and output, paid by the first request that needs it. What start-up no
-// longer does, checking that every schema compiles, test/app/route-schemas.test.ts does for every route.
+// longer does, checking that every schema compiles, test/routes/route-schemas.test.ts does for every route.
+// Fastify treats compilers given this way as custom ones: it no longer lower-cases the property names of a
+// route's `headers` schema, so such a schema must name headers in lower case (that test checks it).
 
 /** An Ajv validate function as Fastify calls it (`schemaEnv` makes Fastify pass the parent, so that a
  * querystring's root can be coerced) and reads it (`errors` after a false result). */

@@ -25,19 +25,22 @@ export class Retention {
   readonly #options: RetentionOptions
   readonly #pending = new Set<string>()
   #timer: NodeJS.Immediate | null = null
+  #stopped = false
 
   constructor (options: RetentionOptions) {
     this.#options = options
   }
 
-  /** A build of the project finished. */
+  /** A build of the project finished. Nothing once stopped: the store is about to close. */
   finished (project: string): void {
+    if (this.#stopped) return
     this.#pending.add(project)
     this.#timer ??= setImmediate(() => this.#prune())
   }
 
-  /** Drops what is pending (at shutdown: the next start's first finished build prunes it). */
+  /** Drops what is pending and prunes no more (at shutdown: the next start's first finished build prunes). */
   stop (): void {
+    this.#stopped = true
     if (this.#timer !== null) clearImmediate(this.#timer)
     this.#timer = null
     this.#pending.clear()

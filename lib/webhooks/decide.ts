@@ -8,15 +8,23 @@ export type Decision =
   | { action: 'pong' }
 
 // Every push of a repository names the same four or five URLs (html, clone, ssh, git): each is reduced once
-// (URL parsing was 2% of the server's CPU under webhook load), and the kept results stay few.
+// (URL parsing was 2% of the server's CPU under webhook load). What is kept stays small: at most 1,024 URLs
+// of at most 2,048 characters (a verified sender could otherwise pin large strings from its bodies).
 const normalised = new Map<string, string>()
 export const NORMALISED_URLS_KEPT = 1024
+export const NORMALISED_URL_LENGTH_KEPT = 2048
+
+/** How many reduced URLs are kept (for tests). */
+export function normalisedUrlsKept (): number {
+  return normalised.size
+}
 
 /** A repository URL reduced to host/path: lower case, no scheme, credentials, `.git` or trailing slash. */
 export function normaliseRepositoryUrl (url: string): string {
   let result = normalised.get(url)
   if (result === undefined) {
     result = reduceRepositoryUrl(url)
+    if (url.length > NORMALISED_URL_LENGTH_KEPT) return result
     if (normalised.size >= NORMALISED_URLS_KEPT) normalised.clear()
     normalised.set(url, result)
   }

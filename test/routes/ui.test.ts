@@ -48,7 +48,8 @@ t.test('scripts and styles are served with their types; unknown files, dot files
   t.equal((await app.inject({ method: 'POST', url: '/ui/' })).statusCode, 404, 'POST /ui/ is no route (and ui is a reserved slug)')
 })
 
-t.test('the ui folder is found from the sources and from dist/', async t => {
+t.test('the ui folder is found from the sources, from dist/ and from the bundled dist/server.js', async t => {
   t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'routes', 'ui.ts')).href), path.join(ROOT, 'ui'))
   t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'routes', 'ui.js')).href), path.join(ROOT, 'ui'))
+  t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'server.js')).href), path.join(ROOT, 'ui'))
 })

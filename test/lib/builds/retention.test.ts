@@ -31,14 +31,20 @@ t.test('Retention prunes each project once per turn, after the turn, however man
   t.same(errors, [])
 })
 
-t.test('stop drops what is pending; a failed prune is reported', async t => {
-  const { store, retention, calls, errors } = watched(t)
+t.test('stop drops what is pending and prunes no more (the store closes next)', async t => {
+  const { retention, calls } = watched(t)
   retention.finished('a')
   retention.stop()
   retention.stop()
   await nextTurn()
   t.same(calls, [], 'stopped before the turn ended')
+  retention.finished('b')
+  await nextTurn()
+  t.same(calls, [], 'nothing after stop')
+})
 
+t.test('a prune that fails is reported', async t => {
+  const { store, retention, errors } = watched(t)
   store.close()
   retention.finished('a')
   await eventually(() => errors.length > 0 || undefined, 'the error')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { bitbucket } from '../../../lib/webhooks/bitbucket.js'
 import { decodePayload, unsupportedMediaType } from '../../../lib/webhooks/body.js'
-import { NORMALISED_URLS_KEPT, normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
+import { NORMALISED_URL_LENGTH_KEPT, NORMALISED_URLS_KEPT, normalisedUrlsKept, normaliseRepositoryUrl } from '../../../lib/webhooks/decide.js'
 import { gitea } from '../../../lib/webhooks/gitea.js'
 import { github } from '../../../lib/webhooks/github.js'
 import { gitlab } from '../../../lib/webhooks/gitlab.js'
@@ -63,8 +63,15 @@ t.test('repository URLs compare by host and path, whatever their form', async t 
   t.same(new Set(same.map(normaliseRepositoryUrl)), new Set(['github.com/octo-org/hello-world']))
 })
 
-t.test('the reduced URLs kept stay few: past the limit they are forgotten, and reduced again when asked', async t => {
-  for (let i = 0; i <= NORMALISED_URLS_KEPT; i++) t.equal(normaliseRepositoryUrl(`https://git.test/org/repo-${i}.git`), `git.test/org/repo-${i}`)
+t.test('the reduced URLs kept stay few and short: past the limit they are forgotten, and reduced again when asked', async t => {
+  const long = `https://git.test/org/${'r'.repeat(NORMALISED_URL_LENGTH_KEPT)}`
+  const before = normalisedUrlsKept()
+  t.equal(normaliseRepositoryUrl(long), `git.test/org/${'r'.repeat(NORMALISED_URL_LENGTH_KEPT)}`)
+  t.equal(normalisedUrlsKept(), before, 'a long URL is reduced, not kept')
+  for (let i = 0; i < NORMALISED_URLS_KEPT; i++) t.equal(normaliseRepositoryUrl(`https://git.test/org/repo-${i}.git`), `git.test/org/repo-${i}`)
+  t.ok(normalisedUrlsKept() <= NORMALISED_URLS_KEPT)
+  t.equal(normaliseRepositoryUrl('https://git.test/org/one-more.git'), 'git.test/org/one-more')
+  t.ok(normalisedUrlsKept() <= NORMALISED_URLS_KEPT, `${normalisedUrlsKept()} kept`)
   t.equal(normaliseRepositoryUrl('https://GIT.test/org/repo-0/'), 'git.test/org/repo-0')
   t.equal(normaliseRepositoryUrl('https://git.test/org/repo-0.git'), 'git.test/org/repo-0')
 })
