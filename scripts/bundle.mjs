@@ -11,7 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-export const EXTERNAL = ['better-sqlite3', '@kubernetes/client-node', 'yaml']
+const EXTERNAL = ['better-sqlite3', '@kubernetes/client-node', 'yaml']
 
 // @fastify/swagger-ui reads its page and assets from next to its own code (`__dirname`), which a bundle
 // does not have: there, `__dirname` becomes the package's directory as Node resolves it when the server runs.
