@@ -204,34 +204,38 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   }
 
   #record (build: NewBuild, now: Date): Recorded {
-    {
-      const { source, delivery, commit } = build.trigger
-      const seen = delivery === null
-        ? undefined
-        : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
-      // Only the newest queued or running build counts: a push back to what an older build has (a
-      // force-push back, a revert to what is running while something newer is queued) must build.
-      // A running build counts with the commit it builds (the head, when that moved after its push).
-      // A rollback is never a duplicate, nor the build a push duplicates: it deploys old images, it builds nothing.
-      const newest = seen === undefined && source !== 'rollback'
-        ? this.#sql(`
-          SELECT id, coalesce(built_commit, commit_sha) AS commit_sha, source FROM builds WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1
-        `).get(build.project) as { id: number, commit_sha: string, source: string } | undefined
-        : undefined
-      const same = seen ?? (newest?.commit_sha === commit && newest.source !== 'rollback' ? newest : undefined)
-      if (same !== undefined) {
-        this.#rememberDelivery(build, same.id, now)
-        return { build: this.get(same.id)!, duplicate: true, superseded: [] }
-      }
-      const created = this.#insert(build, now)
-      const superseded = (this.#sql(`
-        UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE project = ? AND status = 'queued' AND id < ? RETURNING id
-      `).all(created.id, now.toISOString(), build.project, created.id) as Array<{ id: number }>).map(row => row.id)
-      this.#rememberDelivery(build, created.id, now)
-      this.#report(created, now)
-      for (const id of superseded) this.#changed(id, build.project, now)
-      return { build: created, duplicate: false, superseded }
-    }
+    const { source, delivery, commit } = build.trigger
+    const seen = delivery === null
+      ? undefined
+      : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
+    if (seen !== undefined) return this.#duplicate(build, seen.id, now)
+    // The project's queued and running builds, through the index that holds only those (a handful, however
+    // long the history): the newest of them for the duplicate check, the queued ones to supersede.
+    const active = this.#sql(`
+      SELECT id, status, coalesce(built_commit, commit_sha) AS commit_sha, source
+      FROM builds INDEXED BY builds_active_commits WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC
+    `).all(build.project) as Array<{ id: number, status: 'queued' | 'running', commit_sha: string, source: string }>
+    // Only the newest queued or running build counts: a push back to what an older build has (a
+    // force-push back, a revert to what is running while something newer is queued) must build.
+    // A running build counts with the commit it builds (the head, when that moved after its push).
+    // A rollback is never a duplicate, nor the build a push duplicates: it deploys old images, it builds nothing.
+    const newest = active[0]
+    if (source !== 'rollback' && newest !== undefined && newest.commit_sha === commit && newest.source !== 'rollback') return this.#duplicate(build, newest.id, now)
+    const created = this.#insert(build, now)
+    const at = now.toISOString()
+    const superseded = active.filter(row => row.status === 'queued').map(row => row.id).reverse()
+    const supersede = this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`)
+    for (const id of superseded) supersede.run(created.id, at, id)
+    this.#rememberDelivery(build, created.id, now)
+    this.#report(created, now)
+    for (const id of superseded) this.#changed(id, build.project, now)
+    return { build: created, duplicate: false, superseded }
+  }
+
+  /** A trigger that names a delivery already seen, or the commit the project's newest active build has. */
+  #duplicate (build: NewBuild, id: number, now: Date): Recorded {
+    this.#rememberDelivery(build, id, now)
+    return { build: this.get(id)!, duplicate: true, superseded: [] }
   }
 
   /** In the transaction of a change: the reports its new status sends, if the project has any. */
