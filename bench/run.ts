@@ -109,7 +109,7 @@ const check = (ok: boolean): string => ok ? 'yes' : '**no**'
 // ---- 1. Webhook acknowledgement ---------------------------------------------------------------------
 // The hook against the floor (bench/floor-server.mjs: what acknowledging a signed push safely costs at
 // least), on the same load in the same run, taking turns so that a noisy neighbour hits both alike.
-process.stderr.write('1/5 webhook acknowledgement (hook and floor: 2 x 10 s each at full speed, then 10 s each at 1,000/s)\n')
+process.stderr.write('1/5 webhook acknowledgement (hook, floor and the floor in Fastify: 2 x 10 s each at full speed, then hook and floor 10 s each at 1,000/s)\n')
 const payload = pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: HOOKED_REPOSITORY })
 const template = JSON.stringify(payload)
 const payloadBytes = Buffer.byteLength(template)
@@ -125,15 +125,21 @@ const signedPushes = (url: string, options: Partial<autocannon.Options> = {}): P
     }
   }]
 })
-const startFloor = (name: string): Promise<Server> => startNode('bench/floor-server.mjs', { PATH: process.env.PATH ?? '', FLOOR_SECRET: SECRET, FLOOR_DB: path.join(work, `${name}.sqlite`) }, /listening (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, `${name}.log`))
+const startFloor = (name: string, script = 'bench/floor-server.mjs'): Promise<Server> => startNode(script, { PATH: process.env.PATH ?? '', FLOOR_SECRET: SECRET, FLOOR_DB: path.join(work, `${name}.sqlite`) }, /listening (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, `${name}.log`))
 let hook = await startHook('acknowledge')
 const floor = await startFloor('floor')
+// The floor's work in a bare Fastify that logs each request as Fastify does (bench/fastify-floor-server.mjs):
+// how much of the floor the service's fixed design leaves before the hook does any work of its own.
+const fastifyFloor = await startFloor('fastify-floor', 'bench/fastify-floor-server.mjs')
 const hookRuns: Load[] = []
 const floorRuns: Load[] = []
+const fastifyFloorRuns: Load[] = []
 for (let round = 0; round < 2; round++) {
   hookRuns.push(await signedPushes(`${hook.url}/hooked`))
   floorRuns.push(await signedPushes(floor.url))
+  fastifyFloorRuns.push(await signedPushes(`${fastifyFloor.url}/hooked`))
 }
+await fastifyFloor.stop()
 const steady = { overallRate: 1000, duration: 10 }
 const hookSteady = await signedPushes(`${hook.url}/hooked`, steady)
 const floorSteady = await signedPushes(floor.url, steady)
@@ -155,12 +161,13 @@ const hello = await startNode('bench/hello-server.mjs', { PATH: process.env.PATH
 const bare = await load({ url: hello.url })
 await hello.stop()
 const mean = (runs: Load[]): number => runs.reduce((sum, run) => sum + run.rps, 0) / runs.length
-const [hookRps, floorRps] = [mean(hookRuns), mean(floorRuns)]
+const [hookRps, floorRps, fastifyFloorRps] = [mean(hookRuns), mean(floorRuns), mean(fastifyFloorRuns)]
 const webhook = hookRuns.at(-1)!
 const pushName = `signed GitHub push (${fmt(payloadBytes / 1024, 1)} KB)`
 for (const [name, result] of [
   ...hookRuns.map((run, i) => [`${pushName}, hook, round ${i + 1}`, run] as const),
   ...floorRuns.map((run, i) => [`${pushName}, floor, round ${i + 1}`, run] as const),
+  ...fastifyFloorRuns.map((run, i) => [`${pushName}, floor's work in Fastify with request logs, round ${i + 1}`, run] as const),
   [`${pushName}, hook, 1,000/s`, hookSteady], [`${pushName}, floor, 1,000/s`, floorSteady],
   ['GET /health', health], ['bare Fastify hello', bare]
 ] as const) {
@@ -169,9 +176,11 @@ for (const [name, result] of [
   detail.push([name, fmt(result.rps), comparable ? `${fmt(result.rps / floorRps, 2)}x` : '–', `${result.p50} ms`, `${result.p99} ms`, `${result.max} ms`, fmt(result.errors), fmt(result.non2xx)])
 }
 rows.push(['webhook deliveries per second: hook / floor (mean of 2 rounds)', `${fmt(hookRps)} / ${fmt(floorRps)} = ${fmt(hookRps / floorRps, 2)}`, '>= 0.80', check(hookRps / floorRps >= 0.8)])
+rows.push(["for reference: the floor's work in a bare Fastify logging each request / floor", `${fmt(fastifyFloorRps)} / ${fmt(floorRps)} = ${fmt(fastifyFloorRps / floorRps, 2)}`, '–', '–'])
+rows.push(["for reference: hook / the floor's work in a bare Fastify", `${fmt(hookRps)} / ${fmt(fastifyFloorRps)} = ${fmt(hookRps / fastifyFloorRps, 2)}`, '–', '–'])
 rows.push(['p99 at a steady 1,000 deliveries/s: hook / floor', `${hookSteady.p99} ms / ${floorSteady.p99} ms = ${fmt(hookSteady.p99 / Math.max(floorSteady.p99, 1), 2)}`, '<= 1.5', check(hookSteady.p99 <= 1.5 * Math.max(floorSteady.p99, 1))])
 // Of the floor's runs too: a floor answering errors fast would make every ratio meaningless.
-const everyRun = [...hookRuns, hookSteady, ...floorRuns, floorSteady]
+const everyRun = [...hookRuns, hookSteady, ...floorRuns, floorSteady, ...fastifyFloorRuns]
 rows.push(['webhook errors and non-2xx (every run, hook and floor)', `${everyRun.reduce((n, run) => n + run.errors, 0)} / ${everyRun.reduce((n, run) => n + run.non2xx, 0)}`, '0 / 0', check(everyRun.every(run => run.errors === 0 && run.non2xx === 0))])
 const startedDuringLoad = readFileSync(path.join(work, 'acknowledge.log'), 'utf8').split('\n').filter(line => line.includes('"msg":"Build started."')).length
 rows.push(['builds started during the webhook load (the first waits; the rest supersede each other)', String(startedDuringLoad), '1', check(startedDuringLoad === 1)])
