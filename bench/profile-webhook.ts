@@ -1,5 +1,5 @@
 // Profiles the server under the webhook load of bench/run.ts: node --cpu-prof, 10 s of signed pushes (PROFILE_SECONDS),
-// then the functions with the most self time. npx tsx bench/profile-webhook.ts
+// then the functions with the most self time. npx tsx bench/profile-webhook.ts (PROFILE_RATE=1000: a steady rate instead of full speed)
 import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -28,7 +28,7 @@ const server = await startNode('dist/server.js', {
 await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'ready')
 const template = JSON.stringify(pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: REPOSITORY }))
 const result = await autocannon({
-  url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_SECONDS ?? 10),
+  url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_SECONDS ?? 10), ...(process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {}),
   requests: [{ setupRequest: request => {
     const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', randomBytes(20).toString('hex'))
     return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } }
