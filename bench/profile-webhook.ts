@@ -21,18 +21,33 @@ docker.control({ images: { 'registry.test/hooked/web': { waitForFile: path.join(
 writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[app.builder]\nshutdown_grace_seconds = 1\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${REPOSITORY}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
 const profiles = path.join(work, 'profiles')
 const server = await startNode('dist/server.js', {
-  NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info', BEARER_TOKENS: 'token', SECRET: secret,
-  CONFIG_PATH: path.join(work, 'config.toml'), DATA_DIR: path.join(work, 'data'), DOCKER_CONFIG: docker.configDir, HOME: work,
-  BUILDKIT_HOST: buildkit.endpoint, PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info',
+  BEARER_TOKENS: 'token',
+  SECRET: secret,
+  CONFIG_PATH: path.join(work, 'config.toml'),
+  DATA_DIR: path.join(work, 'data'),
+  DOCKER_CONFIG: docker.configDir,
+  HOME: work,
+  BUILDKIT_HOST: buildkit.endpoint,
+  PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`
 }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
 await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'ready')
 const template = JSON.stringify(pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: REPOSITORY }))
 const result = await autocannon({
-  url: `${server.url}/hooked`, method: 'POST', connections: 50, duration: Number(process.env.PROFILE_SECONDS ?? 10), ...(process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {}),
-  requests: [{ setupRequest: request => {
-    const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', randomBytes(20).toString('hex'))
-    return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } }
-  } }]
+  url: `${server.url}/hooked`,
+  method: 'POST',
+  connections: 50,
+  duration: Number(process.env.PROFILE_SECONDS ?? 10),
+  ...(process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {}),
+  requests: [{
+    setupRequest: request => {
+      const body = template.replaceAll('COMMIT_SHA_PLACEHOLDER_0000000000000000', randomBytes(20).toString('hex'))
+      return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(16).toString('hex'), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } }
+    }
+  }]
 })
 await server.stop()
 await buildkit.stop()

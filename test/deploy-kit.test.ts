@@ -12,7 +12,7 @@ import { ROOT } from './helper.js'
 // The deployment kit checked against the service itself, with no cluster: what the manifests say must be
 // what the code does.
 
-type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>
 const DEPLOY = path.join(ROOT, 'deploy')
 const ARM64 = path.join(DEPLOY, 'components', 'buildkitd-arm64')
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0

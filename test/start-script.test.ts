@@ -22,17 +22,18 @@ async function npmStart (t: Test): Promise<NpmStart> {
   npm.stdout.on('data', chunk => { out += String(chunk) })
   npm.stderr.on('data', chunk => { out += String(chunk) })
   const exited = new Promise<number | null>(resolve => npm.on('exit', code => resolve(code)))
-  let serverPid: number | undefined
+  // Known once the server has logged it; the teardown reads it whenever it runs.
+  const server: { pid?: number } = {}
   t.teardown(async () => {
     if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL')
-    if (serverPid !== undefined && alive(serverPid)) process.kill(serverPid, 'SIGKILL')
+    if (server.pid !== undefined && alive(server.pid)) process.kill(server.pid, 'SIGKILL')
   })
   // Compiling a stale dist/ first may take a while on a busy machine.
   const listening = new Promise<void>(resolve => npm.stdout.on('data', () => { if (/Server listening at/.test(out)) resolve() }))
   const gaveUp = exited.then(code => { throw new Error(`npm start exited (${code}) before the server listened:\n${out}`) })
   await within(Promise.race([listening, gaveUp]), 'the server to listen', 120_000)
-  serverPid = Number(/"pid":(\d+)/.exec(out)![1])
-  return { npm, output: () => out, exited, url: /Server listening at (http:\/\/[^"]+)/.exec(out)![1]!, serverPid }
+  server.pid = Number(/"pid":(\d+)/.exec(out)![1])
+  return { npm, output: () => out, exited, url: /Server listening at (http:\/\/[^"]+)/.exec(out)![1]!, serverPid: server.pid }
 }
 
 // `npm start` as a developer runs it: the server runs in the process npm starts (no shell left in

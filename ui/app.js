@@ -63,7 +63,7 @@ function showSignIn (message) {
 function signOut () {
   token.clear()
   projects = []
-  history.replaceState(null, '', '#/')
+  window.history.replaceState(null, '', '#/')
   showSignIn()
 }
 
@@ -139,7 +139,7 @@ function route () {
   page.abort()
   page = new AbortController()
   onBuild = () => {}
-  const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?')
+  const [path = '', query = ''] = window.location.hash.replace(/^#/, '').split('?')
   const params = new URLSearchParams(query)
   const build = /^\/builds\/(\d+)$/.exec(path)
   for (const link of nav.querySelectorAll('a')) {
@@ -300,7 +300,7 @@ async function buildsPage (params, signal) {
     const q = new URLSearchParams()
     if (projectSelect.value !== '') q.set('project', projectSelect.value)
     if (statusSelect.value !== '') q.set('status', statusSelect.value)
-    location.hash = `#/builds${q.size > 0 ? `?${q}` : ''}`
+    window.location.hash = `#/builds${q.size > 0 ? `?${q}` : ''}`
   })
 
   const body = h('tbody')

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Fastify's compiler builders (@fastify/ajv-compiler's, fast-json-stringify's) take and return `any`: these wrappers accept them as they are. */
 // Fastify compiles every route's request validators (Ajv) and response serializers (fast-json-stringify)
 // while it starts: about 150 ms of CPU and the memory of code most routes need rarely, if ever. These
 // builders hand Fastify the same compilers, but each route's function is compiled when it is first called:

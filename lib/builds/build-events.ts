@@ -1,5 +1,4 @@
 import type { BuildStore, ChangeEvent, UpdateEvent } from '../store/build-store.js'
-import type { BuildRecord } from './record.js'
 
 /** One subscriber of the event stream (an open GET /events). */
 export interface BuildEventSubscriber {

@@ -68,7 +68,10 @@ export function followLog (options: FollowOptions): Readable {
   // The build has ended: what the file holds beyond what was sent, then `last` (if any), then the end.
   const finish = (last?: string): void => {
     void readLog(options.file, sent).then(file => {
-      if (file === null) return void out.end(last)
+      if (file === null) {
+        out.end(last)
+        return
+      }
       file.pipe(out, { end: false })
       file.once('end', () => out.end(last))
     })
@@ -82,7 +85,10 @@ export function followLog (options: FollowOptions): Readable {
     let last: string | undefined
     const onChunk = (chunk: string): void => { if (pending === null) send(chunk); else pending.push(chunk) }
     const afterAttempt = (): void => {
-      if (last !== undefined) return void out.end(last)
+      if (last !== undefined) {
+        out.end(last)
+        return
+      }
       const build = store.get(id)
       // Still running in the store: its outcome (final, or queued again) is being recorded.
       if (build === null || FINAL_STATUSES.has(build.status)) finish()

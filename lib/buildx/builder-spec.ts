@@ -10,7 +10,6 @@ export interface DesiredBuilder {
   nodes?: readonly BuilderNode[]
 }
 
-
 /** One node of a listed builder (the fields read here). */
 export interface ListedNode {
   Name?: string

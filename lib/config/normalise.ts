@@ -25,11 +25,11 @@ export function normalise (file: ConfigFile, source: string, overrides: Settings
         tls: builder.tls === undefined ? null : tlsSettings(builder.tls)
       }]
     : builder.nodes.map((node, i) => ({
-        name: `${name}-${i}`,
-        endpoint: node.endpoint,
-        platforms: node.platforms.map(canonicalPlatform),
-        tls: node.tls === undefined ? null : tlsSettings(node.tls)
-      }))
+      name: `${name}-${i}`,
+      endpoint: node.endpoint,
+      platforms: node.platforms.map(canonicalPlatform),
+      tls: node.tls === undefined ? null : tlsSettings(node.tls)
+    }))
   const settings: Settings = {
     source,
     registry: file.app.registry,

@@ -83,6 +83,7 @@ export function checkBranch (value: string): string | null {
   const invalid = value.startsWith('-') ||
     value.startsWith('/') || value.endsWith('/') || value.endsWith('.') || value.endsWith('.lock') ||
     value.includes('..') || value.includes('//') || value.includes('@{') || value === '@' ||
+    // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names (git check-ref-format)
     /[\x00-\x20\x7f~^:?*[\\]/.test(value) ||
     value.split('/').some(part => part.startsWith('.'))
   return invalid ? 'must be a valid git branch name, e.g. main' : null

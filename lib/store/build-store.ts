@@ -432,11 +432,11 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   recover (maxAttempts: number, now = new Date()): Recovery {
     const recovery = this.db.transaction((): { changes: ChangeEvent[], recovery: Recovery } => {
       const at = now.toISOString()
-      const failed = (this.#sql(`
+      const failed = this.#sql(`
         UPDATE builds SET status = 'failed', finished_at = @at,
           error = 'the service stopped during attempt ' || attempt || ', and a build is tried at most ' || CAST(@max AS INTEGER) || ' times: not retried again'
         WHERE status = 'running' AND attempt >= @max RETURNING id, project
-      `).all({ at, max: maxAttempts }) as Array<{ id: number, project: string }>)
+      `).all({ at, max: maxAttempts }) as Array<{ id: number, project: string }>
       // Their images end with them: the one that was building failed with the service, the others never ran.
       this.#sql(`
         UPDATE build_images SET
@@ -444,17 +444,17 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
           status = CASE status WHEN 'running' THEN 'failed' ELSE 'cancelled' END
         WHERE build_id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'running')
       `).run(JSON.stringify(failed.map(row => row.id)))
-      const requeued = (this.#sql(`
+      const requeued = this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL WHERE status = 'running' RETURNING id, project
-      `).all() as Array<{ id: number, project: string }>)
+      `).all() as Array<{ id: number, project: string }>
       this.#sql(`UPDATE build_images SET status = 'pending', digest = ${KEEP_ROLLBACK_DIGEST}, duration_ms = NULL, error = NULL, reason = NULL WHERE build_id IN (SELECT value FROM json_each(?))`)
         .run(JSON.stringify(requeued.map(row => row.id)))
-      const superseded = (this.#sql(`
+      const superseded = this.#sql(`
         UPDATE builds AS old SET status = 'superseded', finished_at = ?,
           superseded_by = (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
         WHERE old.status = 'queued' AND old.id < (SELECT max(id) FROM builds AS newest WHERE newest.project = old.project AND newest.status = 'queued')
         RETURNING id, project
-      `).all(at) as Array<{ id: number, project: string }>)
+      `).all(at) as Array<{ id: number, project: string }>
       const stillQueued = requeued.filter(row => !superseded.some(other => other.id === row.id))
       const changes: ChangeEvent[] = [
         ...failed.map(row => ({ ...row, status: 'failed' as const })),
@@ -583,4 +583,3 @@ function toRecord (row: BuildRow, images: ImageRow[]): Omit<BuildRecord, 'report
       : { attempt: row.retry_attempt!, reason: row.retry_reason, error: row.retry_error!, at: row.retry_at! }
   }
 }
-

@@ -53,7 +53,7 @@ t.test('after a push, every container and init container of a built image runs e
         }
       }
     }
-  }), "byte for byte what kubectl set image sends")
+  }), 'byte for byte what kubectl set image sends')
   t.match(web, { metadata: { generation: 2 } }, 'the rollout started by itself')
   t.match(readFileSync(buildLogPath(env.DATA_DIR!, built.id), 'utf8'), /\[deploy\] deployment "web" successfully rolled out\n/)
   const projects = (await app.inject({ url: '/projects', headers: auth })).json().projects

@@ -84,7 +84,7 @@ t.test('GET /metrics: exact values after a scripted sequence of builds and deliv
     'build_hook_image_build_duration_seconds_count{project="other",repository="other/api",status="failed"}': 1,
     'build_hook_queue_depth{project="demo"}': 0,
     'build_hook_builds_running{project="demo"}': 0,
-    'build_hook_builder_ready': 1,
+    build_hook_builder_ready: 1,
     'build_hook_webhook_deliveries_total{source="api",outcome="accepted"}': 3,
     'build_hook_webhook_deliveries_total{source="api",outcome="duplicate"}': 1,
     'build_hook_webhook_deliveries_total{source="api",outcome="unauthorized"}': 1,

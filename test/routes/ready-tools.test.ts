@@ -60,4 +60,3 @@ t.test('without git on PATH, /ready answers 503 naming it', async t => {
   t.equal(ready.statusCode, 503)
   t.match(ready.body, { status: 'unavailable', reason: GIT_MISSING, git: { ready: false, reason: GIT_MISSING }, builder: { ready: true } })
 })
-

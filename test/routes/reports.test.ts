@@ -7,7 +7,6 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../app.js'
-import type { BuildRecord } from '../../lib/builds/record.js'
 import type { StatusProvider } from '../../lib/config/schema.js'
 import { configToml, eventually, finished, harness, TEST_APP_OPTIONS, testEnv, TOKENS, tempDir, writeConfig, type Harness } from '../helper.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
@@ -83,8 +82,17 @@ for (const provider of Object.keys(EXPECTED) as StatusProvider[]) {
       return reports[0]?.status === 'delivered' ? reports : undefined
     }, 'the record to show the delivered status')
     t.same(record, [{
-      kind: 'status', target: `${provider} build-hook/demo`, event: 'succeeded', commit: commit('a'), state: EXPECTED[provider].states[2], status: 'delivered',
-      attempts: 1, responseStatus: 201, error: null, attemptedAt: record[0]!.attemptedAt, nextAttemptAt: null
+      kind: 'status',
+      target: `${provider} build-hook/demo`,
+      event: 'succeeded',
+      commit: commit('a'),
+      state: EXPECTED[provider].states[2],
+      status: 'delivered',
+      attempts: 1,
+      responseStatus: 201,
+      error: null,
+      attemptedAt: record[0]!.attemptedAt,
+      nextAttemptAt: null
     }])
     t.same((await app.inject({ url: `/builds/${id}`, headers: auth })).json().reports, record, 'GET /builds/:id shows them')
   })

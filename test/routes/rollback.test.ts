@@ -43,7 +43,10 @@ t.test('digest: a rollback without a build pins the workload to the digest deplo
   t.equal(res.statusCode, 202)
   const queued = res.json() as BuildRecord
   t.match(queued, {
-    id: 3, project: 'demo', status: 'queued', rollbackOf: first.id,
+    id: 3,
+    project: 'demo',
+    status: 'queued',
+    rollbackOf: first.id,
     trigger: { source: 'rollback', event: 'rollback', commit: commit('a'), delivery: null, sender: null },
     images: [{ image: WEB, tags: [], digest: old, status: 'pending' }]
   })

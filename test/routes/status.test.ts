@@ -46,11 +46,19 @@ t.test('GET /projects lists each project with its images, deployments and last b
   t.same((await get('/projects')).json(), {
     projects: [
       {
-        slug: 'demo', name: 'demo', repository: 'https://git.test/org/demo', branch: 'main',
+        slug: 'demo',
+        name: 'demo',
+        repository: 'https://git.test/org/demo',
+        branch: 'main',
         images: [{ image: 'registry.test/demo/web:latest', dockerfile: 'Dockerfile', context: '.' }, { image: 'registry.test/demo/api:latest', dockerfile: 'api/Dockerfile', context: 'api' }],
         deployments: { namespace: 'demo', resources: ['deployment/web'], strategy: 'restart' },
         deployed: {
-          build: 1, commit: commit(1), strategy: 'restart', status: 'succeeded', rollbackOf: null, at: build.deploy.deployedAt!,
+          build: 1,
+          commit: commit(1),
+          strategy: 'restart',
+          status: 'succeeded',
+          rollbackOf: null,
+          at: build.deploy.deployedAt!,
           digests: { 'registry.test/demo/web': build.images[0]!.digest!, 'registry.test/demo/api': build.images[1]!.digest! }
         },
         lastBuild: { id: 1, status: 'succeeded', commit: commit(1), createdAt: build.createdAt, finishedAt: build.finishedAt }

@@ -224,7 +224,7 @@ function lines (stream: Readable, count: number, onLine?: (line: string, all: st
 const timeouts = (): number => process.getActiveResourcesInfo().filter(kind => kind === 'Timeout').length
 
 t.test('a follower of a queued build says at once why it waits, again when the reason changes, then that it started, before its log', async t => {
-  const { dir, store, live, waits, record, open, follow } = setup(t)
+  const { dir, store, waits, record, open, follow } = setup(t)
   const { id } = record()
   waits.reason = { kind: 'project', build: 41, project: 'demo' }
   const out = follow(id)

@@ -31,7 +31,8 @@ t.test('with restart, each image carries its digest and the tag configured now, 
   const result = rollbackBuild(project(), target)
   t.match(result, {
     build: {
-      project: 'demo', rollbackOf: target.id,
+      project: 'demo',
+      rollbackOf: target.id,
       trigger: { source: 'rollback', event: 'rollback', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null },
       images: [{ image: 'registry.test/demo/web', tags: ['latest'], digest: DIGEST }, { image: 'registry.test/demo/api', tags: ['latest'], digest: DIGEST }],
       deploy: { status: 'pending', namespace: 'demo', resources: ['deployment/web'] }

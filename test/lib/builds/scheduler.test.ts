@@ -138,7 +138,12 @@ t.test('a rollback skips the head check: it deploys the commit it names', async 
   t.teardown(() => store.close())
   let checks = 0
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: async () => { checks++; return 'b'.repeat(40) },
     run: async () => ({ status: 'succeeded', error: null })
   })
@@ -227,7 +232,12 @@ t.test('a head check whose resolver ignores its signal gives up after the timeou
   const ran: BuildRecord[] = []
   const asked: AbortSignal[] = []
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: (_project, signal) => { asked.push(signal); return new Promise<string>(() => {}) },
     headCheckTimeoutMs: 50,
     run: async build => { ran.push(build); return { status: 'succeeded', error: null } }
@@ -247,7 +257,12 @@ t.test('a head check that moved: the head is built and tagged, the pushed commit
   t.teardown(() => store.close())
   const head = 'b'.repeat(40)
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: async () => head,
     run: async () => ({ status: 'succeeded', error: null })
   })
@@ -265,7 +280,12 @@ t.test('a build superseded while its head is checked never starts; the newer one
   const checks: Array<(head: string) => void> = []
   const ran: number[] = []
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 2, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 2,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: () => new Promise<string>(resolve => checks.push(resolve)),
     run: async build => { ran.push(build.id); return { status: 'succeeded', error: null } }
   })
@@ -293,7 +313,12 @@ t.test('a build that runs again after its head moved never goes back: an unreach
   const answers: Array<() => Promise<string>> = [async () => head, async () => { throw new Error('connection refused') }, async () => pushed]
   const ran: Array<Pick<BuildRecord, 'attempt' | 'commit' | 'commitReason'> & { tags: string[] }> = []
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: () => answers.shift()!(),
     run: async build => {
       ran.push({ attempt: build.attempt, commit: build.commit, commitReason: build.commitReason, tags: build.images[0]!.tags })
@@ -317,7 +342,12 @@ t.test('a build cancelled while its attempt ends because BuildKit went away is c
   t.teardown(() => store.close())
   let end: (() => void) | undefined
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     // The attempt has lost BuildKit and is closing its log when the cancel comes: it still reports the outage.
     run: () => new Promise<BuildOutcome>(resolve => { end = () => resolve({ status: 'failed', error: 'lost', retry: { reason: 'builder-connection-lost', error: 'lost' } }) })
   })
@@ -357,7 +387,12 @@ t.test('a webhook build whose branch head is being checked holds its slot: that 
   t.teardown(() => store.close())
   let answer!: (head: string) => void
   const scheduler = new Scheduler({
-    store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent,
+    store,
+    projects: PROJECTS,
+    builder: new Gate(),
+    maxConcurrent: 1,
+    timeoutSeconds: 60,
+    log: silent,
     resolveHead: () => new Promise(resolve => { answer = resolve }),
     run: async () => ({ status: 'succeeded', error: null })
   })

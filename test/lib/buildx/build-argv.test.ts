@@ -28,7 +28,7 @@ t.test('the default: registry cache, the repository root as context, pinned to t
   t.same(argv('location = "Dockerfile"\ntag = "latest"'), [...COMMON, ...REGISTRY_CACHE, '-f', 'Dockerfile', `https://git.test/org/demo.git#${COMMIT}`])
 })
 
-t.test("a Dockerfile in a sub-directory: that directory is the context and -f is relative to it", async t => {
+t.test('a Dockerfile in a sub-directory: that directory is the context and -f is relative to it', async t => {
   t.same(argv('location = "api/Dockerfile"\ntag = "latest"').slice(-3), ['-f', 'Dockerfile', `https://git.test/org/demo.git#${COMMIT}:api`])
 })
 

@@ -63,4 +63,3 @@ t.test('a builder of several nodes does not match when a node differs or is miss
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, DriverOpts: null }] }, twoNodes))
   t.notOk(builderMatches({ Name: 'build-hook', Driver: 'remote', Nodes: [listedNodes[0]!, { ...listedNodes[1]!, Platforms: ['linux/arm64'] }] }, twoNodes))
 })
-

@@ -33,8 +33,6 @@ async function retag (env: Record<string, string>, spec: RetagSpec, signal = new
   return { result, lines }
 }
 
-
-
 t.test('the argv points the tag at the source by digest, as a carbon copy rather than a new index', async t => {
   const spec = { builder: 'build-hook', source: `${REPO}@sha256:${'a'.repeat(64)}`, tag: TAG }
   t.same(imagetoolsCreateArgv(spec), [

@@ -301,7 +301,7 @@ t.test('branches must be valid git branch names', async t => {
   }
 })
 
-t.test("Dockerfile paths and contexts must be relative and stay inside the repository", async t => {
+t.test('Dockerfile paths and contexts must be relative and stay inside the repository', async t => {
   const message = "must be a relative path without '..'"
   for (const location of ['/etc/Dockerfile', '../Dockerfile', 'api/../../Dockerfile', 'api\\\\Dockerfile']) {
     t.same(problemsOf(edit('location = "Dockerfile"', `location = "${location}"`)), [`projects[0].image[0].location: ${message}`], location)

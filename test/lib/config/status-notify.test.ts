@@ -214,7 +214,7 @@ t.test('a broken code.url, provider or status table is reported once, by its own
     "projects[0].status.provider: must be one of 'github', 'gitlab', 'gitea', 'forgejo', 'bitbucket', 'gogs'"
   ])
   t.same(problemsOf(project('https://github.com/org/repo', '[projects.status]\ncontext = "ci"\nstate = "x"\n')), [
-    "projects[0].status.state: unknown key (allowed: token_env, provider, api_url, context)",
+    'projects[0].status.state: unknown key (allowed: token_env, provider, api_url, context)',
     'projects[0].status.token_env: is required'
   ])
   t.same(problemsOf(MINIMAL_CONFIG.replace('slug = "demo"\n', 'slug = "demo"\nstatus = "github"\n')), ['projects[0].status: must be a table'])

@@ -56,8 +56,15 @@ function setup (t: Test, url: string, options: { target?: (project: string, targ
     plan: build => build.status !== 'queued'
       ? []
       : next.map((patch, i) => ({
-        target: 'notify:0', kind: 'notify', label: 'notify 127.0.0.1 (json)', stream: `s${build.id}`, event: build.status, commit: null, state: null,
-        request: { method: 'POST', url: `${url}/hook/${build.id}/${i}`, headers: { 'Content-Type': 'application/json' }, body: `{"build":${build.id}}` }, replaces: false,
+        target: 'notify:0',
+        kind: 'notify',
+        label: 'notify 127.0.0.1 (json)',
+        stream: `s${build.id}`,
+        event: build.status,
+        commit: null,
+        state: null,
+        request: { method: 'POST', url: `${url}/hook/${build.id}/${i}`, headers: { 'Content-Type': 'application/json' }, body: `{"build":${build.id}}` },
+        replaces: false,
         ...patch
       }))
   }

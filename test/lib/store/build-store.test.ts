@@ -19,9 +19,23 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.teardown(() => store.close())
   const created = store.record(NEW, new Date('2026-11-25T10:00:00.000Z')).build
   t.same(created, {
-    id: 1, project: 'demo', status: 'queued', trigger: NEW.trigger, commit: null, commitReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: null, finishedAt: null,
+    id: 1,
+    project: 'demo',
+    status: 'queued',
+    trigger: NEW.trigger,
+    commit: null,
+    commitReason: null,
+    createdAt: '2026-11-25T10:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
     images: NEW.images.map(image => ({ ...image, status: 'pending', digest: null, durationMs: null, error: null, reason: null })),
-    deploy: { ...NEW.deploy, error: null, strategy: null, reason: null, deployedAt: null }, error: null, attempt: 1, supersededBy: null, rollbackOf: null, retry: null, reports: []
+    deploy: { ...NEW.deploy, error: null, strategy: null, reason: null, deployedAt: null },
+    error: null,
+    attempt: 1,
+    supersededBy: null,
+    rollbackOf: null,
+    retry: null,
+    reports: []
   })
   t.same(store.nextQueued([]), created)
   t.equal(store.nextQueued(['demo']), null, 'a busy project is skipped')
@@ -30,7 +44,10 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   store.setDeploy(1, { status: 'failed', error: 'deployment/web: not found' })
   store.finish(1, 'failed', 'boom', new Date('2026-11-25T10:00:02.000Z'))
   t.match(store.get(1), {
-    status: 'failed', error: 'boom', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:02.000Z',
+    status: 'failed',
+    error: 'boom',
+    startedAt: '2026-11-25T10:00:01.000Z',
+    finishedAt: '2026-11-25T10:00:02.000Z',
     images: [{ status: 'succeeded', digest: `sha256:${'1'.repeat(64)}`, durationMs: 1200 }, { status: 'cancelled', digest: null }],
     deploy: { status: 'failed', error: 'deployment/web: not found' }
   })
@@ -165,7 +182,11 @@ t.test('a build that lost BuildKit is queued again with attempt + 1 and why; a n
   const retry = { reason: 'builder-connection-lost' as const, error: 'registry.test/demo/web: the connection to BuildKit was lost' }
   t.equal(store.requeue(1, retry, new Date('2026-11-25T10:00:00.000Z')), 'queued')
   t.match(store.get(1), {
-    status: 'queued', attempt: 2, startedAt: null, finishedAt: null, error: null,
+    status: 'queued',
+    attempt: 2,
+    startedAt: null,
+    finishedAt: null,
+    error: null,
     images: [{ status: 'pending', error: null, reason: null, digest: null }],
     retry: { attempt: 1, ...retry, at: '2026-11-25T10:00:00.000Z' }
   })
@@ -276,7 +297,12 @@ t.test('the deploy history: what each project runs now, by which build, and what
   t.equal(store.deploys.previous('demo'), null)
   const first = deployedBuild(store, 'a', 'succeeded', new Date('2026-11-25T10:00:00.000Z'))
   t.same(store.deploys.current('demo'), {
-    build: first, commit: 'a'.repeat(40), strategy: 'digest', status: 'succeeded', rollbackOf: null, at: '2026-11-25T10:00:00.000Z',
+    build: first,
+    commit: 'a'.repeat(40),
+    strategy: 'digest',
+    status: 'succeeded',
+    rollbackOf: null,
+    at: '2026-11-25T10:00:00.000Z',
     digests: { 'registry.test/demo/web': digestOf('a', 0), 'registry.test/demo/api': digestOf('a', 1) }
   })
   t.match(store.get(first)!.deploy, { strategy: 'digest', deployedAt: '2026-11-25T10:00:00.000Z' }, 'the build record says when it deployed')

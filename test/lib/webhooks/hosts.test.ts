@@ -121,7 +121,11 @@ t.test('the 415 message names the media type received, without its parameters an
 t.test('Bitbucket Server: refId when ref is absent (older servers), displayName when name is, X-Request-Id as the delivery', async t => {
   const headers = { 'x-event-key': 'repo:refs_changed', 'x-request-id': 'r-1' }
   t.same(bitbucket.parse(headers, { actor: { displayName: 'Admin' }, repository: { links: { clone: [{ href: 'ssh://git@bb.example:7999/p/r.git' }, { name: 'no href' }], self: 'not a list' } }, changes: [{ refId: 'refs/heads/main', toHash: SHA, type: 'UPDATE' }] }), {
-    source: 'bitbucket', event: 'repo:refs_changed', delivery: 'r-1', kind: 'push', sender: 'Admin',
+    source: 'bitbucket',
+    event: 'repo:refs_changed',
+    delivery: 'r-1',
+    kind: 'push',
+    sender: 'Admin',
     repositoryUrls: ['ssh://git@bb.example:7999/p/r.git'],
     updates: [{ ref: 'refs/heads/main', commit: SHA, deleted: false }]
   })
