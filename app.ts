@@ -40,9 +40,9 @@ export interface AppOptions {
   logStream?: Writable
   /** Shows a generated development token (stderr by default). */
   announceToken?: (token: string) => void
-  /** Builder retry and kill timings (tests shorten them). */
+  /** Builder retry timings (tests shorten them). */
   buildx?: BuildxPluginOptions
-  /** Shutdown grace for running builds. */
+  /** Shutdown grace for running builds, and kill timings (tests shorten them). */
   builds?: BuildsPluginOptions
   /** How often rollouts are looked at (tests shorten it). */
   kube?: KubePluginOptions

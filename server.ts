@@ -20,7 +20,7 @@ await app.ready().then(() => {}, startupFailed)
 
 closeWithGrace({
   // Strictly after the drain, the grace period and the kill grace of the builds' docker children (the
-  // buildx plugin keeps run-process's default): a forced exit must never beat the SIGKILL it waits for.
+  // builds plugin keeps run-process's default): a forced exit must never beat the SIGKILL it waits for.
   delay: forcedExitDelayMs({ drainSeconds: app.env.SHUTDOWN_DRAIN_SECONDS, graceSeconds: app.settings.builder.shutdownGraceSeconds, killGraceMs: DEFAULT_KILL_GRACE_MS }),
   onSecondSignal: (signal) => app.log.error({ signal }, 'Second signal: exiting now.'),
   /* c8 ignore next -- needs a close that hangs for the whole timeout */

@@ -9,14 +9,14 @@ declare module 'fastify' {
 
 // Prometheus metrics of this instance (a registry of its own), fed by the store and the hook route.
 export default fp(async function metricsPlugin (fastify) {
-  const { settings, store, buildx } = fastify
+  const { settings, store, builder } = fastify
   const metrics = new BuildMetrics({
     projects: settings.projects.map(project => project.slug),
     repositories: new Map(settings.projects.map(project => [project.slug, project.images.map(image => image.repository)])),
     store,
-    builderReady: () => buildx.builder.ready,
+    builderReady: () => builder.ready,
     builderNodes: () => {
-      const state = buildx.builder.state
+      const state = builder.state
       return state.nodes.map(node => ({ builder: state.name, node: node.name, endpoint: node.endpoint, up: node.status === 'ready' }))
     },
     reports: fastify.reports

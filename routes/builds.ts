@@ -2,8 +2,6 @@ import type { Readable } from 'node:stream'
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
-import { buildLogPath } from '../lib/builds/build-log.js'
-import { readLog } from '../lib/builds/log-follower.js'
 import { BuildIdSchema, BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
 
 const BuildParams = Type.Object({ id: BuildIdSchema })
@@ -60,9 +58,7 @@ const builds: FastifyPluginAsyncTypebox = async (fastify) => {
     const { id } = request.params
     found(id)
     reply.type('text/plain; charset=utf-8')
-    if (request.query.follow) return reply.send(fastify.followBuildLog(id))
-    // Empty when the build has not started (yet), or never will: superseded or cancelled while queued.
-    return reply.send(await readLog(buildLogPath(fastify.env.DATA_DIR, id)) ?? '')
+    return reply.send(request.query.follow ? fastify.builds.followLog(id) : await fastify.builds.readLog(id))
   })
 
   fastify.post('/builds/:id/cancel', {

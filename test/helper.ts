@@ -98,9 +98,9 @@ export async function serverEnv (t: Test, overrides: Record<string, string | und
 
 /** Fast retries and kills, and no shutdown grace, unless a test says otherwise. */
 export const TEST_APP_OPTIONS: Omit<AppOptions, 'env'> = {
-  buildx: { retry: { initialMs: 50, maxMs: 200 }, killGraceMs: 2_000 },
+  buildx: { retry: { initialMs: 50, maxMs: 200 } },
   // The head check asks the project's Git host: tests that have one (a git server of theirs) turn it on.
-  builds: { shutdownGraceMs: 0, headCheck: false },
+  builds: { shutdownGraceMs: 0, headCheck: false, killGraceMs: 2_000 },
   kube: { pollMs: 20 }
 }
 
@@ -191,7 +191,7 @@ export async function buildOf (t: Test, app: FastifyInstance, slug: string, comm
 }
 
 export function builderReady (app: FastifyInstance): Promise<void> {
-  return app.buildx.builder.whenReady(AbortSignal.timeout(30_000))
+  return app.builder.whenReady(AbortSignal.timeout(30_000))
 }
 
 /** Every problem of a config text as "path: message" lines, in the order they are reported ([] when valid). */

@@ -42,7 +42,7 @@ t.test('trigger --follow whose stream the service ends on shutdown says the buil
   docker.control({ images: { 'registry.test/demo/web': { waitForFile: path.join(env.HOME!, 'never') } } })
   const following = runCli(['trigger', 'demo', '--commit', COMMIT, '--follow'], client)
   await eventually(() => docker.calls().find(call => call.event === 'waiting'), 'the build to be running its step')
-  app.buildx.logs.shutDown({ graceMs: 60_000 }) // what the shutdown's first step does to every follower
+  app.builds.live.shutDown({ graceMs: 60_000 }) // what the shutdown's first step does to every follower
   const result = await following
   t.equal(result.code, 3)
   t.match(result.stdout, /\[build-hook\] build-hook is shutting down: this log ends here; build 1 goes on for up to 60 s/)

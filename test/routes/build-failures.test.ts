@@ -61,7 +61,7 @@ for (const [what, control, reason, message] of failures) {
     const build = await finished(app, 1)
     t.match(build, { status: 'failed', attempt: 1, retry: null, error: `registry.test/demo/web: ${message}` })
     t.same(build.images.map(image => [image.status, image.digest, image.error, image.reason]), [['failed', null, message, reason]])
-    t.equal(app.buildx.builder.state.status, 'ready', 'a healthy builder is not reset')
+    t.equal(app.builder.state.status, 'ready', 'a healthy builder is not reset')
     t.equal(docker.commands().filter(argv => argv[1] === 'inspect').length, 1, 'nor bootstrapped again')
   })
 }
@@ -123,7 +123,7 @@ t.test('BuildKit down when a build starts: the build waits for the builder and r
   await trigger(app)
   const queued = await eventually(() => { const build = app.store.get(1)!; return build.attempt === 2 ? build : undefined }, 'the build to be queued again')
   t.match(queued, { status: 'queued', retry: { attempt: 1, reason: 'builder-unreachable', error: `registry.test/demo/web: BuildKit is unreachable at ${buildkit!.endpoint} (context deadline exceeded)` } })
-  t.equal(app.buildx.builder.state.status, 'unavailable')
+  t.equal(app.builder.state.status, 'unavailable')
   await trigger(app, 'b'.repeat(40))
   t.equal(app.store.get(2)!.status, 'queued', 'a newer push waits too')
   t.equal(app.store.get(1)!.status, 'superseded', 'and replaces it: the newest push wins')
@@ -145,7 +145,7 @@ t.test('BuildKit dying mid-build: the build is queued again as attempt 2, waits 
   const lost = `registry.test/demo/web: the connection to BuildKit at ${buildkit!.endpoint} was lost during the build (error reading from server: EOF)`
   t.match(queued, { status: 'queued', error: null, retry: { attempt: 1, reason: 'builder-connection-lost', error: lost }, images: [{ status: 'pending', reason: null }] })
   t.ok(docker.calls().some(call => call.event === 'builder-lost'), 'buildx ended as it does when buildkitd dies')
-  t.match(app.buildx.builder.state, { status: 'unavailable', reason: lost.replace('registry.test/demo/web: ', '') })
+  t.match(app.builder.state, { status: 'unavailable', reason: lost.replace('registry.test/demo/web: ', '') })
   docker.control({ deadlineMs: 50 })
   await buildkit!.start()
   const build = await finished(app, 1)

@@ -101,7 +101,7 @@ t.test('a build that finishes after a newer build deployed does not touch the cl
   const newer = record('b')
   const log = app.log.child({})
   const run = async (build: BuildRecord) => {
-    const outcome = await app.buildx.runner.run(build, project, new AbortController().signal, log)
+    const outcome = await app.builds.runner.run(build, project, new AbortController().signal, log)
     app.store.finish(build.id, outcome.status, outcome.error)
     return app.store.get(build.id)!
   }

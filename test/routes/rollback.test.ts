@@ -163,7 +163,7 @@ t.test('a rollback runs while BuildKit is unreachable: it needs none (builds wai
   const toml = configToml([{ slug: 'demo', extra: '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n' }])
   const { app, docker } = await harness(t, { CONFIG_PATH: writeConfig(t, toml), KUBECONFIG: kube.kubeconfig, BUILDKIT_HOST: await closedEndpoint() })
   await eventually(() => docker.builder('build-hook'), 'the builder to be created')
-  t.equal(app.buildx.builder.ready, false)
+  t.equal(app.builder.ready, false)
   // Two builds that pushed and deployed before BuildKit went away, as the store remembers them.
   const project = app.settings.projects[0]!
   const deployed = ['a', 'b'].map(c => {

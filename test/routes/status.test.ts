@@ -171,7 +171,7 @@ t.test('50 concurrent followers of one build all receive the full log', async t 
   await trigger('demo', commit(1))
   await holding()
   const followers = Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/builds/1/logs?follow=true', headers: auth }))
-  await eventually(() => app.buildx.logs.get(1)!.listenerCount('chunk') === 50 || undefined, 'all 50 to listen')
+  await eventually(() => app.builds.live.get(1)!.listenerCount('chunk') === 50 || undefined, 'all 50 to listen')
   release()
   const bodies = (await Promise.all(followers)).map(res => res.body)
   const log = readFileSync(buildLogPath(env.DATA_DIR!, 1), 'utf8')
@@ -188,7 +188,7 @@ t.test('a follower that disconnects mid-stream leaves nothing behind and does no
   await new Promise<void>(resolve => {
     request = http.get(`${base}/builds/1/logs?follow=true`, { headers: auth }, res => res.once('data', () => resolve()))
   })
-  const log = app.buildx.logs.get(1)!
+  const log = app.builds.live.get(1)!
   t.equal(log.listenerCount('chunk'), 1)
   request.destroy()
   await eventually(() => log.listenerCount('chunk') === 0 || undefined, 'the follower to stop listening')

@@ -1,12 +1,12 @@
 import t from 'tap'
-import { BuildQueue } from '../../../lib/builds/build-queue.js'
+import { BuildRequests } from '../../../lib/builds/build-requests.js'
 import { newBuild, rollbackBuild } from '../../../lib/builds/new-build.js'
 import type { BuildRecord } from '../../../lib/builds/record.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
 import { configToml, tempDir } from '../../helper.js'
 
-// What a rollback records (lib/builds/new-build.ts rollbackBuild, BuildQueue.rollback), against the project
+// What a rollback records (lib/builds/new-build.ts rollbackBuild, BuildRequests.rollback), against the project
 // as configured now.
 
 const deployments = (strategy: string) => `[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\nstrategy = "${strategy}"\n`
@@ -66,6 +66,6 @@ t.test('without a build, a rollback whose earlier deploy is no longer kept asks 
     store.finish(build.id, 'succeeded', null)
   }
   store.db.prepare('DELETE FROM builds WHERE id = 1').run()
-  const queue = new BuildQueue({ store, resolveCommit: async () => 'c'.repeat(40), onRecorded: () => {}, interrupt: () => false })
+  const queue = new BuildRequests({ store, resolveCommit: async () => 'c'.repeat(40), onRecorded: () => {}, interrupt: () => false })
   t.same(await queue.rollback(demo), { outcome: 'refused', message: 'Build 1, deployed before the current one, is no longer kept: name a build' })
 })

@@ -111,7 +111,7 @@ t.test('queued builds wait while the builder is not ready, and start when it is'
   await eventually(() => h.running.has(id) || undefined, 'the build to start')
 })
 
-/** A rollback of `project` to the images `digest` names (what BuildQueue.rollback records). */
+/** A rollback of `project` to the images `digest` names (what BuildRequests.rollback records). */
 function rollbackOf (project: ProjectSettings, digest: string) {
   return {
     ...newBuild(project, { source: 'rollback', event: 'rollback', delivery: null, ref: 'refs/heads/main', commit: 'c'.repeat(40), sender: null }),

@@ -21,7 +21,7 @@ export type RollbackResult =
   /** Nothing to go back to, or not something that can be deployed again (409). */
   | { outcome: 'refused', message: string }
 
-export interface BuildQueueOptions {
+export interface BuildRequestsOptions {
   store: BuildStore
   /** Resolves the head of the project's branch (git ls-remote). */
   resolveCommit: (project: ProjectSettings) => Promise<string>
@@ -32,12 +32,12 @@ export interface BuildQueueOptions {
 }
 
 /** Records build requests, pinned to a full commit, and hands them to the scheduler. */
-export class BuildQueue {
-  readonly #options: BuildQueueOptions
+export class BuildRequests {
+  readonly #options: BuildRequestsOptions
   // Triggers waiting for the next commit: all that arrive in one turn of the event loop share it.
   #pending: Array<{ build: NewBuild, resolve: (recorded: Recorded) => void, reject: (err: unknown) => void }> = []
 
-  constructor (options: BuildQueueOptions) {
+  constructor (options: BuildRequestsOptions) {
     this.#options = options
   }
 
