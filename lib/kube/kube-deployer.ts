@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AppsV1Api, ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node'
+import type { ApiException, AppsV1Api, ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node'
 import type { DeploymentSettings } from '../config/index.js'
 import type { ResourceKind, ResourceRef } from '../config/rules.js'
 import { describe, FIELD_MANAGER, restartPatch } from './restart.js'
@@ -68,9 +68,12 @@ function abortable (k8s: Client, signal: AbortSignal): ConfigurationOptions<Obse
 
 type Client = typeof import('@kubernetes/client-node')
 
+/** The client module, once the first deploy has loaded it (it is 70 MB of memory: not loaded at start). */
+let loaded: Client | undefined
+
 /** An error the API server answered (with its status code), as opposed to one on the way to it. */
-function isApiException (err: unknown): err is { code: number, body: unknown } {
-  return err instanceof Error && err.constructor.name === 'ApiException' && typeof (err as { code?: unknown }).code === 'number'
+function isApiException (err: unknown): err is ApiException<unknown> {
+  return loaded !== undefined && err instanceof loaded.ApiException
 }
 
 /** The message of the API's Status answer (e.g. RBAC's "... cannot patch resource ..."), or the transport error. */
@@ -148,7 +151,7 @@ export class KubeDeployer implements Deployer {
 
   async #connect (): Promise<{ api: AppsV1Api, k8s: Client }> {
     const kubeConfig = await this.#options.kubeConfig()
-    const k8s = await import('@kubernetes/client-node')
+    const k8s = loaded = await import('@kubernetes/client-node')
     return { api: kubeConfig.makeApiClient(k8s.AppsV1Api), k8s }
   }
 
