@@ -2,11 +2,11 @@ import Type from 'typebox'
 import type { FastifyError } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
-import { BuildHookError } from '../lib/errors.js'
 import { BuildStatusSchema } from '../lib/builds/record.js'
 import { interpretTrigger } from '../lib/webhooks/trigger-request.js'
 import { detectHost } from '../lib/webhooks/hosts.js'
-import { TRIGGER_MEDIA_TYPES, unsupportedMediaType } from '../lib/webhooks/body.js'
+import { TRIGGER_MEDIA_TYPES, UnsupportedCharsetError, unsupportedMediaType } from '../lib/webhooks/body.js'
+import { WebhookPayloadError } from '../lib/webhooks/types.js'
 import type { DeliveryOutcome } from '../lib/metrics/build-metrics.js'
 
 const Params = Type.Object({ slug: Type.String() })
@@ -39,6 +39,18 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What POST /<slug> made of the request, for the deliveries metric. */
     triggerOutcome: DeliveryOutcome | null
+  }
+}
+
+/** A body that is not what its sender sends is a 400; one in a charset Node cannot decode, a 415. */
+function decided<T> (interpret: () => T): T {
+  try {
+    return interpret()
+  } catch (err) {
+    if (err instanceof UnsupportedCharsetError) throw new HttpError(415, err.message)
+    if (err instanceof WebhookPayloadError) throw new HttpError(400, err.message)
+    /* c8 ignore next 2 -- the parsers throw only the two above; anything else is a bug, answered 500 and logged */
+    throw err
   }
 }
 
@@ -80,8 +92,7 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const project = projects.get(request.params.slug)
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)
-    // A body that is not what its sender sends is a 400 (WebhookPayloadError is an HttpError).
-    const decision = interpretTrigger(request.headers, request.body as Buffer | undefined, project, fastify.redactor)
+    const decision = decided(() => interpretTrigger(request.headers, request.body as Buffer | undefined, project, fastify.redactor))
     if (decision.action === 'pong') {
       request.triggerOutcome = 'pong'
       return reply.code(200).send({ status: 'pong' as const })
@@ -91,22 +102,17 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
       request.log.info({ project: project.slug, reason: decision.reason }, 'Trigger ignored.')
       return reply.code(200).send({ status: 'ignored' as const, reason: decision.reason })
     }
-    try {
-      const { build, duplicate, superseded } = await fastify.builds.trigger(project, decision.trigger)
-      const answer = { id: build.id, project: build.project, commit: build.trigger.commit, ref: build.trigger.ref, url: `/builds/${build.id}` }
-      request.triggerOutcome = duplicate ? 'duplicate' : 'accepted'
-      if (duplicate) {
-        request.log.info({ buildId: build.id, project: project.slug }, 'Already recorded: no second build.')
-        return reply.code(200).send({ ...answer, status: build.status, duplicate: true as const })
-      }
-      request.log.info({ buildId: build.id, project: project.slug, commit: build.trigger.commit, source: build.trigger.source, superseded }, 'Build queued.')
-      return reply.code(202).send({ ...answer, status: 'queued' as const })
-    } catch (err) {
-      // No git on this machine is the hook's own fault (and /ready says so); anything else is the repository's answer.
-      if (err instanceof BuildHookError && err.code === 'BH_GIT_MISSING') throw new HttpError(500, `cannot resolve the branch head: ${err.message}`)
-      if (err instanceof BuildHookError && err.code.startsWith('BH_GIT_')) throw new HttpError(502, err.message)
-      throw err
+    const result = await fastify.builds.trigger(project, decision.trigger)
+    if (result.outcome === 'head-unknown') throw result.missingGit ? new HttpError(500, `cannot resolve the branch head: ${result.message}`) : new HttpError(502, result.message)
+    const { build, duplicate, superseded } = result
+    const answer = { id: build.id, project: build.project, commit: build.trigger.commit, ref: build.trigger.ref, url: `/builds/${build.id}` }
+    request.triggerOutcome = duplicate ? 'duplicate' : 'accepted'
+    if (duplicate) {
+      request.log.info({ buildId: build.id, project: project.slug }, 'Already recorded: no second build.')
+      return reply.code(200).send({ ...answer, status: build.status, duplicate: true as const })
     }
+    request.log.info({ buildId: build.id, project: project.slug, commit: build.trigger.commit, source: build.trigger.source, superseded }, 'Build queued.')
+    return reply.code(202).send({ ...answer, status: 'queued' as const })
   })
 }
 

@@ -1,3 +1,4 @@
+import { BuildHookError } from '../errors.js'
 import type { ProjectSettings } from '../config/index.js'
 import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
 import { BuildInterrupted } from './build-runner.js'
@@ -13,6 +14,15 @@ export type CancelResult =
   | { outcome: 'cancelled' | 'cancelling', build: BuildRecord }
   | { outcome: 'finished', build: BuildRecord }
   | { outcome: 'not-found' }
+
+/**
+ * What a trigger came to: a build recorded (or the one it duplicates), or none because the branch head, needed
+ * when no commit was given, could not be resolved: `missingGit` when this machine has no git (the hook's own
+ * fault, and /ready says so), else the repository's answer (unreachable, no such branch, refused).
+ */
+export type TriggerResult =
+  | ({ outcome: 'recorded' } & Recorded)
+  | { outcome: 'head-unknown', missingGit: boolean, message: string }
 
 export type RollbackResult =
   | { outcome: 'queued', recorded: Recorded }
@@ -64,16 +74,25 @@ export class BuildRequests {
    * Records a queued build (committed to the store before this resolves), superseding the project's
    * queued builds; or returns the queued or running build that already has this delivery or commit.
    */
-  async trigger (project: ProjectSettings, input: TriggerInput): Promise<Recorded> {
-    const commit = (input.commit ?? await this.#options.resolveCommit(project)).toLowerCase()
-    return this.#commit(newBuild(project, {
+  async trigger (project: ProjectSettings, input: TriggerInput): Promise<TriggerResult> {
+    let commit = input.commit
+    if (commit === undefined) {
+      try {
+        commit = await this.#options.resolveCommit(project)
+      } catch (err) {
+        if (err instanceof BuildHookError && err.code.startsWith('BH_GIT_')) return { outcome: 'head-unknown', missingGit: err.code === 'BH_GIT_MISSING', message: err.message }
+        throw err
+      }
+    }
+    const recorded = await this.#commit(newBuild(project, {
       source: input.source,
       event: input.event,
       delivery: input.delivery ?? null,
       ref: input.ref ?? `refs/heads/${project.code.branch}`,
-      commit,
+      commit: commit.toLowerCase(),
       sender: input.sender ?? null
     }))
+    return { outcome: 'recorded', ...recorded }
   }
 
   /**

@@ -7,12 +7,12 @@ import type { Log } from '../log.js'
 import { endLeftovers, type RecordedGroup } from '../process/process-groups.js'
 import type { ProcessGroupStore } from '../store/process-group-store.js'
 import type { Redactor } from '../secrets/redactor.js'
-import type { BuildStore, Recorded } from '../store/build-store.js'
+import type { BuildStore } from '../store/build-store.js'
 import type { Builder } from '../buildx/builder.js'
 import { builderEndpoints } from '../buildx/builder-spec.js'
 import { buildLogPath } from './build-log.js'
 import { MAX_ATTEMPTS } from './build-outcome.js'
-import { BuildRequests, type CancelResult, type RollbackResult, type TriggerInput } from './build-requests.js'
+import { BuildRequests, type CancelResult, type RollbackResult, type TriggerInput, type TriggerResult } from './build-requests.js'
 import { BuildRunner } from './build-runner.js'
 import { LiveLogs } from './live-logs.js'
 import { followLog, readLog } from './log-follower.js'
@@ -134,7 +134,7 @@ export class BuildService {
   }
 
   /** Records a build of the project (docs/contract.md "Triggers"). */
-  trigger (project: ProjectSettings, input: TriggerInput): Promise<Recorded> {
+  trigger (project: ProjectSettings, input: TriggerInput): Promise<TriggerResult> {
     return this.#requests.trigger(project, input)
   }
 

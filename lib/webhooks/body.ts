@@ -1,4 +1,3 @@
-import { HttpError } from '../api/error-schema.js'
 import { WebhookPayloadError } from './types.js'
 import { object } from './payload.js'
 
@@ -17,10 +16,10 @@ export function unsupportedMediaType (contentType: string | undefined): string {
   return `unsupported content type ${received}: ${ACCEPTED}`
 }
 
-/** A body in a charset this process cannot decode (415, as for an unknown media type). */
-export class UnsupportedCharsetError extends HttpError {
+/** A body in a charset this process cannot decode (POST /<slug> answers 415, as for an unknown media type). */
+export class UnsupportedCharsetError extends Error {
   constructor (charset: string) {
-    super(415, `charset '${charset.slice(0, 40)}' is not supported`)
+    super(`charset '${charset.slice(0, 40)}' is not supported`)
     this.name = 'UnsupportedCharsetError'
   }
 }

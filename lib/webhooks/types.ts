@@ -1,4 +1,3 @@
-import { HttpError } from '../api/error-schema.js'
 import type { Source } from '../builds/record.js'
 
 /** Request headers as Node gives them: lower-case names. */
@@ -44,10 +43,10 @@ export interface WebhookHost {
   parse: (headers: Headers, payload: Record<string, unknown>) => Delivery
 }
 
-/** A payload that is not what its host sends: the sender's mistake (400). */
-export class WebhookPayloadError extends HttpError {
+/** A payload that is not what its host sends: the sender's mistake (POST /<slug> answers 400). */
+export class WebhookPayloadError extends Error {
   constructor (message: string) {
-    super(400, message)
+    super(message)
     this.name = 'WebhookPayloadError'
   }
 }
