@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
-import { BuildIdSchema, BuildRecordSchema, BuildStatusSchema } from '../lib/builds/record.js'
+import { BuildIdSchema, BuildRecordSchema, BuildStatusSchema } from '../lib/schemas/build.js'
 
 const BuildParams = Type.Object({ id: BuildIdSchema })
 

@@ -1,9 +1,8 @@
 import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
-import { BuildIdSchema, BuildRecordSchema, builtCommit, BuildStatusSchema, DeployedSchema, DeployStrategySchema } from '../lib/builds/record.js'
-
-const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+import { Nullable } from '../lib/schemas/common.js'
+import { BuildIdSchema, BuildRecordSchema, builtCommit, BuildStatusSchema, DeployedSchema, DeployStrategySchema } from '../lib/schemas/build.js'
 
 const Project = Type.Object({
   slug: Type.String(),

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../app.js'
-import type { BuildRecord, BuildStatus } from '../lib/builds/record.js'
+import type { BuildRecord, BuildStatus } from '../lib/schemas/build.js'
 import { ConfigError, parseConfig } from '../lib/config/index.js'
 import { FAKE_BIN, FakeDocker, startBuildkit, type FakeBuildkit } from './fixtures/docker.js'
 

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import t from 'tap'
-import type { BuildRecord } from '../lib/builds/record.js'
+import type { BuildRecord } from '../lib/schemas/build.js'
 import { isRunning, readProcStat } from '../lib/process/proc-stat.js'
 import { ProcessGroupStore } from '../lib/store/process-group-store.js'
 import { FakeDocker } from './fixtures/docker.js'

@@ -1,9 +1,9 @@
 // The API, read with the bearer token: kept in sessionStorage (this tab only, gone when it closes) and sent
 // only in the Authorization header, never in a URL. No cookie: a page of another site cannot act as the user.
 
-/** @typedef {import('../lib/builds/record.js').BuildRecord} BuildRecord */
-/** @typedef {import('../lib/builds/record.js').BuildStatus} BuildStatus */
-/** @typedef {import('../lib/builds/record.js').Deployed} Deployed */
+/** @typedef {import('../lib/schemas/build.js').BuildRecord} BuildRecord */
+/** @typedef {import('../lib/schemas/build.js').BuildStatus} BuildStatus */
+/** @typedef {import('../lib/schemas/build.js').Deployed} Deployed */
 /**
  * @typedef {{ slug: string, name: string, repository: string, branch: string,
  *   images: Array<{ image: string, dockerfile: string, context: string }>,

@@ -1,6 +1,6 @@
 import { BUILDER_OUTAGES } from '../buildx/failure.js'
 import type { ImageBuildResult } from '../buildx/image-build.js'
-import type { BuildStatus, FailureReason } from './record.js'
+import type { BuildStatus, FailureReason } from '../schemas/build.js'
 
 /** A build runs at most this many attempts in all: after the process died, or BuildKit went away, during one. */
 export const MAX_ATTEMPTS = 3

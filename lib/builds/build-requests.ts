@@ -3,12 +3,7 @@ import type { ProjectSettings } from '../config/index.js'
 import type { BuildStore, NewBuild, Recorded } from '../store/build-store.js'
 import { BuildInterrupted } from './build-runner.js'
 import { newBuild, rollbackBuild } from './new-build.js'
-import { FINAL_STATUSES, type BuildRecord, type Trigger } from './record.js'
-
-export interface TriggerInput extends Pick<Trigger, 'source' | 'event'>, Partial<Omit<Trigger, 'source' | 'event'>> {
-  /** Full 40-hex SHA; without it the branch head is resolved when the build is recorded. */
-  commit?: string
-}
+import { FINAL_STATUSES, type BuildRecord, type TriggerInput } from '../schemas/build.js'
 
 export type CancelResult =
   | { outcome: 'cancelled' | 'cancelling', build: BuildRecord }

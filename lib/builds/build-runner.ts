@@ -13,7 +13,7 @@ import { tmpDir } from './tmp-dir.js'
 import type { LiveLogs } from './live-logs.js'
 import type { Deployer } from '../kube/kube-deployer.js'
 import { BuildInterrupted, buildOutcome, MAX_ATTEMPTS, type BuildOutcome, type ImageOutcome } from './build-outcome.js'
-import { builtCommit, type BuildRecord } from './record.js'
+import { builtCommit, type BuildRecord } from '../schemas/build.js'
 import type { Log } from '../log.js'
 
 export { BuildInterrupted, type BuildOutcome } from './build-outcome.js'

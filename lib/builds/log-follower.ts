@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import type { BuildStore, FinalEvent } from '../store/build-store.js'
 import type { BuildLog } from './build-log.js'
 import type { Closing, LiveLogs } from './live-logs.js'
-import { FINAL_STATUSES, type BuildRecord } from './record.js'
+import { FINAL_STATUSES, type BuildRecord } from '../schemas/build.js'
 import { describeWait, formatDuration, type WaitReason } from './wait-reason.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { DeploymentSettings, ProjectSettings } from '../config/index.js'
 import { commitTag } from '../buildx/build-argv.js'
 import type { NewBuild } from '../store/build-store.js'
-import { builtCommit, type BuildRecord, type Trigger } from './record.js'
+import { builtCommit, type BuildRecord, type Trigger } from '../schemas/build.js'
 
 // The builds a trigger or a rollback records: what they will push and deploy.
 

@@ -4,7 +4,7 @@ import { commitTag } from '../buildx/build-argv.js'
 import { BuildHookError } from '../errors.js'
 import type { BuildStore, FinalEvent, StartCommit } from '../store/build-store.js'
 import { BuildInterrupted, type BuildOutcome } from './build-outcome.js'
-import { builtCommit, type BuildRecord } from './record.js'
+import { builtCommit, type BuildRecord } from '../schemas/build.js'
 import { waitReason, type WaitReason } from './wait-reason.js'
 import type { Log } from '../log.js'
 

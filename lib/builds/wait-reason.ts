@@ -1,4 +1,4 @@
-import type { BuildRecord } from './record.js'
+import type { BuildRecord } from '../schemas/build.js'
 
 /** What the scheduler sees now: the inputs of its decision to start a queued build or not. */
 export interface SchedulerView {

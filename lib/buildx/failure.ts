@@ -1,4 +1,4 @@
-import type { FailureReason } from '../builds/record.js'
+import type { FailureReason } from '../schemas/build.js'
 import { TOKEN_HINT } from '../git/credentials.js'
 import type { ProcessResult } from '../process/run-process.js'
 

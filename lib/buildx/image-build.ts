@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { runProcess, type GroupTracker, type Stream } from '../process/run-process.js'
 import { buildArgv, type ImageBuildSpec } from './build-argv.js'
-import type { FailureReason } from '../builds/record.js'
+import type { FailureReason } from '../schemas/build.js'
 import { classifyFailure } from './failure.js'
 
 /** How a docker child of a build runs: its environment, what stops it, where its group and output go. */

@@ -1,4 +1,4 @@
-import { BUILD_STATUSES, type BuildStatus } from '../builds/record.js'
+import { BUILD_STATUSES, type BuildStatus } from '../schemas/build.js'
 import { CliError, EXIT } from './cli-error.js'
 
 // Every value is checked here, before any request: a bad one is a usage error naming what is expected.

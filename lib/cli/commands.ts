@@ -1,4 +1,4 @@
-import { type BuildRecord, type BuildStatus, builtCommit, type Deployed } from '../builds/record.js'
+import { type BuildRecord, type BuildStatus, builtCommit, type Deployed } from '../schemas/build.js'
 import type { OutputFormat } from './arguments.js'
 import { EXIT } from './cli-error.js'
 import { followBuild } from './follow.js'

@@ -1,4 +1,4 @@
-import type { BuildRecord } from '../builds/record.js'
+import type { BuildRecord } from '../schemas/build.js'
 import { CliError, EXIT } from './cli-error.js'
 import { type HookClient, networkReason } from './hook-client.js'
 import type { CliIo } from './io.js'

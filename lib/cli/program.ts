@@ -1,5 +1,5 @@
 import { Argument, Command, Option } from 'commander'
-import { BUILD_STATUSES } from '../builds/record.js'
+import { BUILD_STATUSES } from '../schemas/build.js'
 import { packageVersion } from '../package-version.js'
 import { OUTPUT_FORMATS, parseBuildId, parseChoice, parseCommit, parseLimit, parseSlug, parseStatus } from './arguments.js'
 import { checkConfig } from './check-config.js'

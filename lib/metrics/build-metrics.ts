@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { DELIVERY_SOURCES, REPORT_KINDS, type BuildRecord, type BuildStatus, type Source } from '../builds/record.js'
+import { DELIVERY_SOURCES, REPORT_KINDS, type BuildRecord, type BuildStatus, type Source } from '../schemas/build.js'
 import { DeployStrategies } from '../config/schema.js'
 import type { EventEmitter } from 'node:events'
 import { SEND_OUTCOMES, type SentEvent } from '../reports/report-sender.js'

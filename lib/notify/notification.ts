@@ -1,4 +1,4 @@
-import type { BuildRecord } from '../builds/record.js'
+import type { BuildRecord } from '../schemas/build.js'
 import type { NotifyFormat } from '../config/schema.js'
 import type { StoredRequest } from '../store/report-store.js'
 import type { BuildSummary } from '../reports/describe.js'

@@ -1,5 +1,5 @@
 import type { CommitState } from '../commit-status/types.js'
-import type { BuildRecord, FailureReason } from '../builds/record.js'
+import type { BuildRecord, FailureReason } from '../schemas/build.js'
 
 // What a build means for its commit, in one line, whatever the host: the state and description of a commit
 // status, and the summary of a chat notification.

@@ -1,4 +1,4 @@
-import { builtCommit, type BuildRecord } from '../builds/record.js'
+import { builtCommit, type BuildRecord } from '../schemas/build.js'
 import { statusHost } from '../commit-status/hosts.js'
 import type { CommitState } from '../commit-status/types.js'
 import type { ProjectSettings, Settings } from '../config/settings.js'

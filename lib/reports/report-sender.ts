@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { ReportKind } from '../builds/record.js'
+import type { ReportKind } from '../schemas/build.js'
 import type { StatusHost } from '../commit-status/types.js'
 import type { Log } from '../log.js'
 import { DELIVERY_HEADER } from '../notify/notification.js'

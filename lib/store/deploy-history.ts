@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
-import type { Deployed, DeployStrategy } from '../builds/record.js'
+import type { Deployed, DeployStrategy } from '../schemas/build.js'
 
 /** How many of a project's latest deploys keep their builds from retention, so that a rollback has them. */
 export const DEPLOYS_KEPT_FOR_ROLLBACK = 10

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Database, Statement } from 'better-sqlite3'
-import type { BuildStatus, Report, ReportKind, ReportStatus } from '../builds/record.js'
+import type { BuildStatus, Report, ReportKind, ReportStatus } from '../schemas/build.js'
 
 /** An HTTP request as it is kept until sent: everything but the secrets (token, signature), added when sending. */
 export interface StoredRequest {

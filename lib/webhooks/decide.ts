@@ -1,5 +1,5 @@
 import type { ProjectSettings } from '../config/index.js'
-import type { TriggerInput } from '../builds/build-requests.js'
+import type { TriggerInput } from '../schemas/build.js'
 import type { Delivery } from './types.js'
 
 export type Decision =

@@ -1,4 +1,4 @@
-import type { Source } from '../builds/record.js'
+import type { Source } from '../schemas/build.js'
 
 /** Request headers as Node gives them: lower-case names. */
 export type Headers = Readonly<Record<string, string | string[] | undefined>>

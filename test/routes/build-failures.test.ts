@@ -2,7 +2,7 @@ import { readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'nod
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
-import type { FailureReason } from '../../lib/builds/record.js'
+import type { FailureReason } from '../../lib/schemas/build.js'
 import { tmpDir } from '../../lib/builds/tmp-dir.js'
 import type { FakeDockerControl } from '../fixtures/docker.js'
 import { builderReady, configToml, eventually, finished, harness, MINIMAL_CONFIG, TOKENS, writeConfig } from '../helper.js'

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { newBuild } from '../../lib/builds/new-build.js'
-import type { BuildRecord } from '../../lib/builds/record.js'
+import type { BuildRecord } from '../../lib/schemas/build.js'
 import { builderReady, buildOf, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
 

@@ -2,7 +2,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { writeFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import type { BuildRecord } from '../../lib/builds/record.js'
+import type { BuildRecord } from '../../lib/schemas/build.js'
 import { configToml, eventually, finished, harness, TOKENS, tempDir, within, writeConfig } from '../helper.js'
 
 // GET /events: Server-Sent Events of build changes, for the dashboard (docs/contract.md "Dashboard and API description").

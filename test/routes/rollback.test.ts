@@ -1,6 +1,6 @@
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import type { BuildRecord } from '../../lib/builds/record.js'
+import type { BuildRecord } from '../../lib/schemas/build.js'
 import { newBuild } from '../../lib/builds/new-build.js'
 import { builderReady, buildOf, configToml, eventually, finished, harness, TOKENS, tempDir, writeConfig } from '../helper.js'
 import { closedEndpoint } from '../fixtures/docker.js'

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import t from 'tap'
 import { BuildEvents, streamSubscriber, type BuildEventSource } from '../../../lib/builds/build-events.js'
-import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { BuildRecord } from '../../../lib/schemas/build.js'
 import type { ChangeEvent, UpdateEvent } from '../../../lib/store/build-store.js'
 import { buildRecord } from '../../fixtures/build-record.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { BuildRequests } from '../../../lib/builds/build-requests.js'
 import { newBuild, rollbackBuild } from '../../../lib/builds/new-build.js'
-import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
 import { configToml, tempDir } from '../../helper.js'

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { notificationRequest } from '../../../lib/notify/notification.js'
 import { signBody } from '../../../lib/notify/signature.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { BuildRecord, ImageResult } from '../../../lib/builds/record.js'
+import type { BuildRecord, ImageResult } from '../../../lib/schemas/build.js'
 import { MAX_DESCRIPTION, notBuilt, summarise } from '../../../lib/reports/describe.js'
 import { buildRecord, imageResult } from '../../fixtures/build-record.js'
 

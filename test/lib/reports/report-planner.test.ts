@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { ConfiguredReports } from '../../../lib/reports/report-planner.js'
 import { buildRecord, imageResult } from '../../fixtures/build-record.js'

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { BuildRecord } from '../../../lib/builds/record.js'
+import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { BuildStore, type ChangeEvent, type NewBuild, type ReportPlanner } from '../../../lib/store/build-store.js'
 import type { NewReport } from '../../../lib/store/report-store.js'
 import { tempDir } from '../../helper.js'

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { DeployStrategies, type DeployStrategy } from '../config/schema.js'
+import { Nullable } from './common.js'
 
 // The build record of docs/contract.md (Builds): the store returns it, the API sends it.
 
@@ -12,8 +13,6 @@ export const FINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['succeeded', 'f
 export const SOURCES = ['github', 'gitlab', 'gitea', 'forgejo', 'gogs', 'bitbucket', 'api', 'rollback'] as const
 /** The senders of POST /<slug>. */
 export const DELIVERY_SOURCES = SOURCES.filter((source): source is Exclude<Source, 'rollback'> => source !== 'rollback')
-
-const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 /**
  * Why an image failed or was cancelled, decided from what docker printed (lib/buildx/failure.ts): what
@@ -175,6 +174,13 @@ export type DeployState = Static<typeof DeployStateSchema>
 export type { DeployStrategy }
 export type Deployed = Static<typeof DeployedSchema>
 export type BuildRecord = Static<typeof BuildRecordSchema>
+
+/** What asks for a build: a source and event, and whatever else of a trigger it knows. */
+export interface TriggerInput extends Pick<Trigger, 'source' | 'event'>, Partial<Omit<Trigger, 'source' | 'event'>> {
+  /** Full 40-hex SHA; without it the branch head is resolved when the build is recorded. */
+  commit?: string
+}
+
 export type Report = Static<typeof ReportSchema>
 export type ReportKind = typeof REPORT_KINDS[number]
 export type ReportStatus = typeof REPORT_STATUSES[number]
