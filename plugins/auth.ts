@@ -103,7 +103,7 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
     const raw = request.body === undefined ? NO_BODY : Buffer.isBuffer(request.body) ? request.body : null
     if (raw === null) return done(new HttpError(415, unsupportedMediaType(request.headers['content-type'])))
     const { slug } = request.params as { slug: string }
-    const known = fastify.webhookSecrets.get(slug)
+    const known = fastify.secrets.webhook.get(slug)
     const { secret, allowSha1 } = known ?? NO_SECRET
     if (!host.verify(request.headers, raw, secret, { allowSha1 }) || known === undefined) {
       request.log.info({ source: host.source }, 'Webhook signature refused.')

@@ -1,12 +1,9 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
 import { EnvSchema, type Env } from '../lib/env.js'
-import { resolveGitCredentials, type GitCredential } from '../lib/git/credentials.js'
-import { parseBearerTokens } from '../lib/bearer-tokens.js'
-import { Redactor } from '../lib/secrets/redactor.js'
-import { readConfig, requireNamedVariables, ConfigError, type Settings } from '../lib/config/index.js'
-import { resolveWebhookSecrets, type WebhookSecret } from '../lib/webhooks/secrets.js'
-import { ReportSecrets } from '../lib/reports/report-secrets.js'
+import type { Redactor } from '../lib/secrets/redactor.js'
+import { readConfig, ConfigError, type Settings } from '../lib/config/index.js'
+import { readSecrets, type ServiceSecrets } from '../lib/secrets/service-secrets.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,14 +11,8 @@ declare module 'fastify' {
     env: Env
     /** config.toml, validated and frozen. */
     settings: Settings
-    /** Removes every configured secret's value from text that leaves the process (logs, records, errors). */
-    redactor: Redactor
-    /** Each project's webhook secret (by slug), from the variables the config names. */
-    webhookSecrets: ReadonlyMap<string, WebhookSecret>
-    /** Each project's Git credential (by slug): its token and the one host it may be sent to. */
-    gitCredentials: ReadonlyMap<string, GitCredential | null>
-    /** Each project's commit status token and notification signing secrets. */
-    reportSecrets: ReportSecrets
+    /** Webhook secrets, Git credentials, report tokens, and the redactor that keeps them out of what leaves the process. */
+    secrets: ServiceSecrets
   }
 }
 
@@ -41,23 +32,8 @@ export default fp<ConfigPluginOptions>(async function configPlugin (fastify, opt
   }
   const settings = readConfig(fastify.env.CONFIG_PATH, { builderEndpoint: fastify.env.BUILDKIT_HOST })
   fastify.decorate('settings', settings)
-  // Read from the raw environment: the validated one keeps only the service's own variables.
-  requireNamedVariables(settings, options.env)
-  const webhookSecrets = resolveWebhookSecrets(settings, options.env)
-  fastify.decorate('webhookSecrets', webhookSecrets)
-  const gitCredentials = resolveGitCredentials(settings, options.env)
-  fastify.decorate('gitCredentials', gitCredentials)
-  const reportSecrets = new ReportSecrets(settings, options.env)
-  fastify.decorate('reportSecrets', reportSecrets)
-  const redactor = new Redactor([
-    ...parseBearerTokens(fastify.env.BEARER_TOKENS),
-    fastify.env.GIT_TOKEN,
-    fastify.env.GITHUB_TOKEN,
-    ...[...gitCredentials.values()].map(credential => credential?.token),
-    ...[...webhookSecrets.values()].map(entry => entry.secret),
-    ...reportSecrets.values()
-  ])
-  fastify.decorate('redactor', redactor)
-  options.onRedactor?.(redactor)
+  const secrets = readSecrets(settings, fastify.env, options.env)
+  fastify.decorate('secrets', secrets)
+  options.onRedactor?.(secrets.redactor)
   fastify.log.info({ config: settings.source, projects: settings.projects.map(project => project.slug) }, 'Configuration loaded.')
 }, { name: 'config' })

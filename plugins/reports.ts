@@ -26,15 +26,15 @@ export interface ReportsPluginOptions {
 // change sends (in the change's own transaction), the sender delivers it. Registered before the builds plugin,
 // so that it closes after it: the statuses of builds cancelled by the shutdown still get their chance.
 export default fp<ReportsPluginOptions>(async function reportsPlugin (fastify, options) {
-  const { settings, store, reportSecrets } = fastify
+  const { settings, store, secrets } = fastify
   const planner = new ConfiguredReports(settings)
   // Before any build changes: the builds plugin recovers a dead process's builds in onReady.
   store.reportPlanner = planner
   const projects = new Map<string, ProjectSettings>(settings.projects.map(project => [project.slug, project]))
   const sender = new ReportSender({
     store: store.reports,
-    target: (slug, target) => sendTarget(projects.get(slug), target, token => reportSecrets.get(slug, token)),
-    redactor: fastify.redactor,
+    target: (slug, target) => sendTarget(projects.get(slug), target, token => secrets.reports.get(slug, token)),
+    redactor: secrets.redactor,
     log: fastify.log.child({ component: 'reports' }),
     policy: options.retry,
     timeoutMs: options.timeoutMs

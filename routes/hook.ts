@@ -92,7 +92,7 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const project = projects.get(request.params.slug)
     if (project === undefined) throw new HttpError(404, `No project '${request.params.slug}'`)
-    const decision = decided(() => interpretTrigger(request.headers, request.body as Buffer | undefined, project, fastify.redactor))
+    const decision = decided(() => interpretTrigger(request.headers, request.body as Buffer | undefined, project, fastify.secrets.redactor))
     if (decision.action === 'pong') {
       request.triggerOutcome = 'pong'
       return reply.code(200).send({ status: 'pong' as const })
