@@ -3,9 +3,11 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database, { type Database as Db, type Statement } from 'better-sqlite3'
 import { BuildHookError } from '../errors.js'
-import { FINAL_STATUSES, type BuildRecord, type BuildStatus, type Deployed, type DeployState, type DeployStrategy, type FailureReason, type ImageResult, type Retry, type Trigger } from '../schemas/build.js'
+import { FINAL_STATUSES, type BuildRecord, type BuildStatus, type Deployed, type DeployState, type ImageResult, type Retry, type Trigger } from '../schemas/build.js'
 import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js'
+import { migrate } from './migrations.js'
+import { toRecord, type BuildRow, type ImageRow } from './build-rows.js'
+import { Deliveries } from './deliveries.js'
 import { ReportStore, type NewReport } from './report-store.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
@@ -24,51 +26,6 @@ export interface NewBuild {
 // Images go back to pending when a build runs again; a rollback's digests are what it deploys, so they stay.
 const KEEP_ROLLBACK_DIGEST = 'CASE WHEN (SELECT rollback_of FROM builds WHERE builds.id = build_images.build_id) IS NULL THEN NULL ELSE digest END'
 
-interface BuildRow {
-  id: number
-  project: string
-  status: BuildStatus
-  source: Trigger['source']
-  event: string
-  delivery: string | null
-  ref: string
-  commit_sha: string
-  sender: string | null
-  created_at: string
-  started_at: string | null
-  finished_at: string | null
-  error: string | null
-  attempt: number
-  deploy_status: DeployState['status']
-  deploy_namespace: string | null
-  deploy_resources: string
-  deploy_error: string | null
-  superseded_by: number | null
-  retry_attempt: number | null
-  retry_reason: FailureReason | null
-  retry_error: string | null
-  retry_at: string | null
-  built_commit: string | null
-  commit_reason: string | null
-  rollback_of: number | null
-  deploy_strategy: DeployStrategy | null
-  deploy_reason: string | null
-  deployed_at: string | null
-}
-
-interface ImageRow {
-  build_id: number
-  position: number
-  image: string
-  tags: string
-  status: ImageResult['status']
-  digest: string | null
-  duration_ms: number | null
-  error: string | null
-  reason: FailureReason | null
-}
-
-/** What recording a trigger did: a new build, or the existing one it duplicates. */
 export interface Recorded {
   build: BuildRecord
   duplicate: boolean
@@ -148,6 +105,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   readonly deploys: DeployHistory
   /** Commit statuses and notifications until they are sent. */
   readonly reports: ReportStore
+  /** The Git hosts' delivery ids already seen, with their builds. */
+  readonly deliveries: Deliveries
   /** Set once by the reports plugin, before any build changes: which reports each change sends. */
   reportPlanner: ReportPlanner | null = null
 
@@ -169,6 +128,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     migrate(this.db)
     this.deploys = new DeployHistory(this.db)
     this.reports = new ReportStore(this.db)
+    this.deliveries = new Deliveries(this.db)
   }
 
   /** A prepared statement, compiled once per store (preparing costs more than running one). */
@@ -205,10 +165,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
 
   #record (build: NewBuild, now: Date): Recorded {
     const { source, delivery, commit } = build.trigger
-    const seen = delivery === null
-      ? undefined
-      : this.#sql('SELECT build_id AS id FROM deliveries WHERE source = ? AND delivery = ?').get(source, delivery) as { id: number } | undefined
-    if (seen !== undefined) return this.#duplicate(build, seen.id, now)
+    const seen = delivery === null ? undefined : this.deliveries.buildOf(source, delivery)
+    if (seen !== undefined) return this.#duplicate(build, seen, now)
     // The project's queued and running builds, through the index that holds only those (a handful, however
     // long the history): the newest of them for the duplicate check, the queued ones to supersede.
     const active = this.#sql(`
@@ -269,9 +227,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   }
 
   #rememberDelivery (build: NewBuild, id: number, now: Date): void {
-    if (build.trigger.delivery === null) return
-    this.#sql('INSERT OR IGNORE INTO deliveries (source, delivery, build_id, received_at) VALUES (?, ?, ?, ?)')
-      .run(build.trigger.source, build.trigger.delivery, id, now.toISOString())
+    if (build.trigger.delivery !== null) this.deliveries.remember(build.trigger.source, build.trigger.delivery, id, now)
   }
 
   /** Inserts a queued build and its images; the record is made from what was written, not read back. */
@@ -528,58 +484,5 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
 
   close (): void {
     if (this.db.open) this.db.close()
-  }
-}
-
-function migrate (db: Db): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) {
-    db.close()
-    throw new BuildHookError('BH_STORE_TOO_NEW', `The build store was written by a newer build-hook (schema ${version}; this release knows ${SCHEMA_VERSION}): upgrade, or point DATA_DIR elsewhere`)
-  }
-  for (let next = version; next < SCHEMA_VERSION; next++) {
-    db.transaction(() => {
-      MIGRATIONS[next]!(db)
-      db.pragma(`user_version = ${next + 1}`)
-    })()
-  }
-}
-
-function toRecord (row: BuildRow, images: ImageRow[]): Omit<BuildRecord, 'reports'> {
-  return {
-    id: row.id,
-    project: row.project,
-    status: row.status,
-    trigger: { source: row.source, event: row.event, delivery: row.delivery, ref: row.ref, commit: row.commit_sha, sender: row.sender },
-    commit: row.built_commit,
-    commitReason: row.commit_reason,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    images: images.map(image => ({
-      image: image.image,
-      tags: JSON.parse(image.tags) as string[],
-      status: image.status,
-      digest: image.digest,
-      durationMs: image.duration_ms,
-      error: image.error,
-      reason: image.reason
-    })),
-    deploy: {
-      status: row.deploy_status,
-      namespace: row.deploy_namespace,
-      resources: JSON.parse(row.deploy_resources) as string[],
-      error: row.deploy_error,
-      strategy: row.deploy_strategy,
-      reason: row.deploy_reason,
-      deployedAt: row.deployed_at
-    },
-    error: row.error,
-    attempt: row.attempt,
-    supersededBy: row.superseded_by,
-    rollbackOf: row.rollback_of,
-    retry: row.retry_reason === null
-      ? null
-      : { attempt: row.retry_attempt!, reason: row.retry_reason, error: row.retry_error!, at: row.retry_at! }
   }
 }

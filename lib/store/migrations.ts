@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3'
+import { BuildHookError } from '../errors.js'
 
 /**
  * The schema, one step per version; PRAGMA user_version records how many have run, so a newer release
@@ -137,3 +138,18 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
+
+/** Brings the database to SCHEMA_VERSION, one migration per transaction; refuses (and closes) a newer one. */
+export function migrate (db: Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) {
+    db.close()
+    throw new BuildHookError('BH_STORE_TOO_NEW', `The build store was written by a newer build-hook (schema ${version}; this release knows ${SCHEMA_VERSION}): upgrade, or point DATA_DIR elsewhere`)
+  }
+  for (let next = version; next < SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      MIGRATIONS[next]!(db)
+      db.pragma(`user_version = ${next + 1}`)
+    })()
+  }
+}
