@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { BuilderNode, BuilderSettings } from '../config/index.js'
 import { runProcess, type GroupTracker, type ProcessResult } from '../process/run-process.js'
 import type { Log } from '../log.js'
-import { describeFailure } from './failure.js'
+import { describeBuilderFailure } from './failure.js'
 import { builderEndpoints, builderMatches, createArgvs, declaredNodes, parseBuilderList, type DesiredBuilder } from './builder-spec.js'
 import { unreadableTlsFiles } from './tls-files.js'
 
@@ -228,7 +228,7 @@ export class Builder extends EventEmitter<{ state: [BuilderState] }> {
     if (result.aborted && !this.#stop.signal.aborted) {
       throw new AttemptFailed(`BuildKit is unreachable at ${builderEndpoints(this.#desired)} (docker ${args.slice(0, 2).join(' ')} timed out)`)
     }
-    throw new AttemptFailed(describeFailure(result, stderr, { endpoint: builderEndpoints(this.#desired), repositoryUrl: '', commit: '', location: '' }))
+    throw new AttemptFailed(describeBuilderFailure(result, stderr, builderEndpoints(this.#desired)))
   }
 
   #setState (status: BuilderStatus, reason: string | null, down: ReadonlyMap<string, string> | null = null): void {

@@ -101,8 +101,21 @@ function toolFailure (result: ProcessResult, text: string): Failure | null {
  */
 export function classifyFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): Failure {
   const text = finalError(lines)
-  const tool = toolFailure(result, text)
-  if (tool !== null) return tool
+  return toolFailure(result, text) ?? buildFailure(text, lines, context) ?? builderOrUnknown(result, text, context.endpoint)
+}
+
+/**
+ * Why one of the builder's own docker runs failed (`buildx ls`, `create`, `inspect --bootstrap`, `rm`): the
+ * tool, BuildKit at `endpoint`, or buildx's final error. Nothing of a build (repository, commit, Dockerfile)
+ * is involved.
+ */
+export function describeBuilderFailure (result: ProcessResult, lines: readonly string[], endpoint: string): string {
+  const text = finalError(lines)
+  return (toolFailure(result, text) ?? builderOrUnknown(result, text, endpoint)).message
+}
+
+/** The failures only a build has: its push, base image, repository, Dockerfile or a step; null for others. */
+function buildFailure (text: string, lines: readonly string[], context: FailureContext): Failure | null {
   const short = context.commit.slice(0, 12)
   let match: RegExpMatchArray | null
   if ((match = text.match(/failed to push ([^\s:]+(?::[^\s:]+)?): (.*)/)) !== null) {
@@ -131,12 +144,18 @@ export function classifyFailure (result: ProcessResult, lines: readonly string[]
     const output = stepOutput(lines)
     return { reason: 'step-failed', message: truncate(`build step 'RUN ${match[1]!}' failed with exit code ${match[2]!}${output.length > 0 ? `: ${output.join(' | ')}` : ''}`) }
   }
+  return null
+}
+
+/** BuildKit lost or unreachable at `endpoint`, else buildx's final error, else the exit status. */
+function builderOrUnknown (result: ProcessResult, text: string, endpoint: string): Failure {
+  let match: RegExpMatchArray | null
   if ((match = text.match(/rpc error: code = Unavailable desc = (.*)$/m)) !== null) {
-    return { reason: 'builder-connection-lost', message: `the connection to BuildKit at ${context.endpoint} was lost during the build (${match[1]!})` }
+    return { reason: 'builder-connection-lost', message: `the connection to BuildKit at ${endpoint} was lost during the build (${match[1]!})` }
   }
   // Only a failure to reach BuildKit itself ends with these, before any solve started.
   if (/^ERROR: (failed to build: )?(context deadline exceeded|.*Cannot connect to the BuildKit)/.test(text)) {
-    return { reason: 'builder-unreachable', message: `BuildKit is unreachable at ${context.endpoint} (context deadline exceeded)` }
+    return { reason: 'builder-unreachable', message: `BuildKit is unreachable at ${endpoint} (context deadline exceeded)` }
   }
   if (text.startsWith('ERROR:')) {
     return { reason: 'unknown', message: truncate(text.split('\n')[0]!.replace(/^ERROR: (failed to build: )?(failed to solve: )?/, '')) }
@@ -183,9 +202,4 @@ export function classifyRetagFailure (result: ProcessResult, lines: readonly str
   }
   if (text.startsWith('ERROR:')) return { reason: 'unknown', message: truncate(`cannot retag ${context.tag}: ${text.split('\n')[0]!.replace(/^ERROR: /, '')}`) }
   return { reason: 'unknown', message: `docker exited with code ${String(result.code)}` }
-}
-
-/** One line a user can act on, from a failed docker run (see classifyFailure). */
-export function describeFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): string {
-  return classifyFailure(result, lines, context).message
 }

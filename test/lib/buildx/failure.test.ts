@@ -1,5 +1,5 @@
 import t from 'tap'
-import { BUILDER_OUTAGES, BUILDX_MISSING, classifyFailure, describeFailure } from '../../../lib/buildx/failure.js'
+import { BUILDER_OUTAGES, BUILDX_MISSING, classifyFailure, describeBuilderFailure } from '../../../lib/buildx/failure.js'
 
 const context = { endpoint: 'tcp://buildkitd:1234', repositoryUrl: 'https://git.test/org/demo', commit: 'f'.repeat(40), location: 'api/Dockerfile' }
 const exit1 = { code: 1, spawnError: null, aborted: false }
@@ -42,7 +42,7 @@ t.test('BuildKit unreachable: the build, or the bootstrap, gave up dialling it',
   const expected = { reason: 'builder-unreachable', message: 'BuildKit is unreachable at tcp://buildkitd:1234 (context deadline exceeded)' }
   t.same(classifyFailure(exit1, ['ERROR: failed to build: context deadline exceeded'], context), expected)
   t.same(classifyFailure(exit1, ['ERROR: context deadline exceeded'], context), expected)
-  t.equal(describeFailure(exit1, ['ERROR: context deadline exceeded'], context), expected.message)
+  t.equal(describeBuilderFailure(exit1, ['ERROR: context deadline exceeded'], context.endpoint), expected.message, 'as the builder\'s own commands say it')
 })
 
 t.test('BuildKit dying during the build loses the connection', async t => {
@@ -136,8 +136,8 @@ t.test('a failing step, with the last lines of its output', async t => {
     'ERROR: failed to build: failed to solve: process "/bin/sh -c make test" did not complete successfully: exit code: 2'
   ]
   t.same(classifyFailure(exit1, lines, context), { reason: 'step-failed', message: "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s) | make: *** [Makefile:4: test] Error 2" })
-  t.equal(describeFailure(exit1, lines.slice(-1), context), "build step 'RUN make test' failed with exit code 2", 'without the fenced output')
-  t.equal(describeFailure(exit1, [...lines.slice(0, 5)], context), "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s)", 'an unterminated fence')
+  t.equal(classifyFailure(exit1, lines.slice(-1), context).message, "build step 'RUN make test' failed with exit code 2", 'without the fenced output')
+  t.equal(classifyFailure(exit1, [...lines.slice(0, 5)], context).message, "build step 'RUN make test' failed with exit code 2: FAIL: TestCheckout (0.00s)", 'an unterminated fence')
 })
 
 t.test('a step that prints "connection refused" or a deadline is the step\'s failure', async t => {
@@ -151,6 +151,6 @@ t.test('a step that prints "connection refused" or a deadline is the step\'s fai
 t.test('anything else: buildx\'s last ERROR line, shortened; or the exit status', async t => {
   t.same(classifyFailure(exit1, ['ERROR: failed to build: failed to solve: something new'], context), { reason: 'unknown', message: 'something new' })
   t.same(classifyFailure(exit1, ['ERROR: failed to build: connection refused'], context), { reason: 'unknown', message: 'connection refused' }, 'a refused connection alone names nobody: not taken for BuildKit')
-  t.equal(describeFailure(exit1, [`ERROR: ${'x'.repeat(600)}`], context).length, 500)
+  t.equal(classifyFailure(exit1, [`ERROR: ${'x'.repeat(600)}`], context).message.length, 500)
   t.same(classifyFailure({ code: 137, spawnError: null, aborted: false }, ['Killed'], context), { reason: 'unknown', message: 'docker exited with code 137' })
 })
