@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import Database, { type Database as Db } from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../app.js'
 import type { BuildRecord, BuildStatus } from '../lib/schemas/build.js'
@@ -32,6 +33,17 @@ tag = "latest"
 `
 
 /** A fresh directory of the test's own, removed when it ends (tap runs teardowns last-registered first). */
+/**
+ * A connection of the test's own to a store's SQLite file (the store keeps its own private), with foreign
+ * keys on as the store has them: for reading what no API returns, or changing what the test sets up.
+ */
+export function sqlite (t: Test, store: { file: string }): Db {
+  const db = new Database(store.file)
+  db.pragma('foreign_keys = ON')
+  t.teardown(() => db.close())
+  return db
+}
+
 export function tempDir (t: Test): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-test-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

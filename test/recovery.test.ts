@@ -2,7 +2,6 @@ import path from 'node:path'
 import t from 'tap'
 import type { BuildRecord } from '../lib/schemas/build.js'
 import { isRunning, readProcStat } from '../lib/process/proc-stat.js'
-import { ProcessGroupStore } from '../lib/store/process-group-store.js'
 import { FakeDocker } from './fixtures/docker.js'
 import { configToml, eventually, serverEnv, tempDir, writeConfig } from './helper.js'
 import { commit, killLeftovers, start, storeOf, trigger } from './server-process.js'
@@ -75,7 +74,7 @@ t.test('a docker child that outlived a SIGKILLed hook is ended on the next start
   await first.server.exited
   t.ok(isRunning(cli.pid) && isRunning(plugin.pid), 'docker and its buildx plugin live on, in a group of their own')
   const store = storeOf(t, env.DATA_DIR!)
-  const groups = new ProcessGroupStore(store.db)
+  const groups = store.processGroups
   t.match(groups.list(), [{ pgid: cli.pid, buildId: id, command: 'docker buildx build', startTime: readProcStat(cli.pid)!.startTime }], 'its group was recorded')
 
   docker.control({})

@@ -8,6 +8,7 @@ import { DEPLOYS_KEPT_FOR_ROLLBACK, DeployHistory } from './deploy-history.js'
 import { migrate } from './migrations.js'
 import { toRecord, type BuildRow, type ImageRow } from './build-rows.js'
 import { Deliveries } from './deliveries.js'
+import { ProcessGroupStore } from './process-group-store.js'
 import { ReportStore, type NewReport } from './report-store.js'
 
 export const DATABASE_FILE = 'build-hook.sqlite'
@@ -98,7 +99,7 @@ export type DeployPatch = Pick<DeployState, 'status' | 'error'> & Partial<Pick<D
  * caller was told is recorded survives a crash right after.
  */
 export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [ChangeEvent], updated: [UpdateEvent] }> {
-  readonly db: Db
+  readonly #db: Db
   readonly file: string
   readonly #statements = new Map<string, Statement>()
   /** What each project's workloads were set to run, build after build. */
@@ -107,6 +108,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   readonly reports: ReportStore
   /** The Git hosts' delivery ids already seen, with their builds. */
   readonly deliveries: Deliveries
+  /** The docker children's process groups while they run (lib/process/process-groups.ts). */
+  readonly processGroups: ProcessGroupStore
   /** Set once by the reports plugin, before any build changes: which reports each change sends. */
   reportPlanner: ReportPlanner | null = null
 
@@ -117,25 +120,26 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     this.file = path.join(dir, DATABASE_FILE)
     try {
       mkdirSync(dir, { recursive: true })
-      this.db = new Database(this.file)
-      this.db.pragma('journal_mode = WAL')
+      this.#db = new Database(this.file)
+      this.#db.pragma('journal_mode = WAL')
     } catch (err) {
       throw new BuildHookError('BH_STORE_UNAVAILABLE', `Cannot open the build store ${this.file}: ${(err as Error).message} (DATA_DIR must be a writable directory)`, { cause: err })
     }
-    this.db.pragma('foreign_keys = ON')
-    this.db.pragma('synchronous = NORMAL') // with WAL: durable across process crashes, fast
-    this.db.pragma('busy_timeout = 5000')
-    migrate(this.db)
-    this.deploys = new DeployHistory(this.db)
-    this.reports = new ReportStore(this.db)
-    this.deliveries = new Deliveries(this.db)
+    this.#db.pragma('foreign_keys = ON')
+    this.#db.pragma('synchronous = NORMAL') // with WAL: durable across process crashes, fast
+    this.#db.pragma('busy_timeout = 5000')
+    migrate(this.#db)
+    this.deploys = new DeployHistory(this.#db)
+    this.reports = new ReportStore(this.#db)
+    this.deliveries = new Deliveries(this.#db)
+    this.processGroups = new ProcessGroupStore(this.#db)
   }
 
   /** A prepared statement, compiled once per store (preparing costs more than running one). */
   #sql (sql: string): Statement {
     let statement = this.#statements.get(sql)
     if (statement === undefined) {
-      statement = this.db.prepare(sql)
+      statement = this.#db.prepare(sql)
       this.#statements.set(sql, statement)
     }
     return statement
@@ -155,7 +159,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * `record` would, in order.
    */
   recordAll (builds: readonly NewBuild[], now = new Date()): Recorded[] {
-    const all = this.db.transaction(() => builds.map(build => this.#record(build, now)))()
+    const all = this.#db.transaction(() => builds.map(build => this.#record(build, now)))()
     this.#announce(all.flatMap(recorded => recorded.duplicate
       ? []
       : [{ id: recorded.build.id, project: recorded.build.project, status: 'queued' as const },
@@ -286,7 +290,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * when the build is not queued any more (cancelled or superseded meanwhile).
    */
   start (id: number, now = new Date(), built?: StartCommit): boolean {
-    const project = this.db.transaction(() => {
+    const project = this.#db.transaction(() => {
       // An earlier attempt's commit (a head check before it): its states end if this attempt builds another.
       const before = this.#sql('SELECT built_commit FROM builds WHERE id = ?').get(id) as { built_commit: string | null } | undefined
       const row = this.#sql(`
@@ -332,7 +336,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * again, only that changes). Returns what the project runs now.
    */
   recordDeploy (id: number, deploy: Pick<Deployed, 'strategy' | 'status' | 'commit'>, now = new Date()): Deployed {
-    const deployed = this.db.transaction((): Deployed => {
+    const deployed = this.#db.transaction((): Deployed => {
       const build = this.get(id)!
       const at = now.toISOString()
       const digests = Object.fromEntries(build.images.filter(image => image.digest !== null).map(image => [image.image, image.digest!]))
@@ -351,7 +355,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    */
   requeue (id: number, retry: Omit<Retry, 'attempt' | 'at'>, now = new Date()): 'queued' | 'superseded' | null {
     const at = now.toISOString()
-    const result = this.db.transaction((): { project: string, outcome: 'queued' | 'superseded' } | null => {
+    const result = this.#db.transaction((): { project: string, outcome: 'queued' | 'superseded' } | null => {
       const row = this.#sql(`
         UPDATE builds SET status = 'queued', attempt = attempt + 1, started_at = NULL, error = NULL,
           retry_attempt = attempt, retry_reason = ?, retry_error = ?, retry_at = ?
@@ -371,7 +375,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
 
   /** queued → cancelled; false when the build was not queued (any more). */
   cancelQueued (id: number, error: string, now = new Date()): boolean {
-    const row = this.db.transaction(() => {
+    const row = this.#db.transaction(() => {
       const row = this.#sql(`UPDATE builds SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND status = 'queued' RETURNING project`)
         .get(error, now.toISOString(), id) as { project: string } | undefined
       if (row !== undefined) this.#changed(id, row.project, now)
@@ -386,7 +390,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * once they had `maxAttempts`; then each project keeps only its newest queued build.
    */
   recover (maxAttempts: number, now = new Date()): Recovery {
-    const recovery = this.db.transaction((): { changes: ChangeEvent[], recovery: Recovery } => {
+    const recovery = this.#db.transaction((): { changes: ChangeEvent[], recovery: Recovery } => {
       const at = now.toISOString()
       const failed = this.#sql(`
         UPDATE builds SET status = 'failed', finished_at = @at,
@@ -446,7 +450,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    */
   finish (id: number, status: BuildStatus, error: string | null, now = new Date()): boolean {
     const imageStatus = status === 'succeeded' ? 'succeeded' : 'cancelled'
-    const project = this.db.transaction(() => {
+    const project = this.#db.transaction(() => {
       const row = this.#sql(`UPDATE builds SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'running') RETURNING project`)
         .get(status, error, now.toISOString(), id) as { project: string } | undefined
       if (row === undefined) return null
@@ -483,6 +487,6 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   }
 
   close (): void {
-    if (this.db.open) this.db.close()
+    if (this.#db.open) this.#db.close()
   }
 }

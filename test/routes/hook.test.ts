@@ -161,7 +161,7 @@ t.test('a project with deployments records its targets when the build is recorde
 
 t.test('a store that fails answers 500 without its internals', async t => {
   const { app } = await ready(t, MINIMAL_CONFIG)
-  app.store.db.close()
+  app.store.close()
   const res = await trigger(app, { commit: COMMIT })
   t.equal(res.statusCode, 500)
   t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' })

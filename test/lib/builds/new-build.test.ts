@@ -4,7 +4,7 @@ import { newBuild, rollbackBuild } from '../../../lib/builds/new-build.js'
 import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { parseConfig } from '../../../lib/config/index.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
-import { configToml, tempDir } from '../../helper.js'
+import { configToml, sqlite, tempDir } from '../../helper.js'
 
 // What a rollback records (lib/builds/new-build.ts rollbackBuild, BuildRequests.rollback), against the project
 // as configured now.
@@ -65,7 +65,7 @@ t.test('without a build, a rollback whose earlier deploy is no longer kept asks 
     store.recordDeploy(build.id, { strategy: 'restart', status: 'succeeded', commit: commit.repeat(40) })
     store.finish(build.id, 'succeeded', null)
   }
-  store.db.prepare('DELETE FROM builds WHERE id = 1').run()
+  sqlite(t, store).prepare('DELETE FROM builds WHERE id = 1').run()
   const queue = new BuildRequests({ store, resolveCommit: async () => 'c'.repeat(40), onRecorded: () => {}, interrupt: () => false })
   t.same(await queue.rollback(demo), { outcome: 'refused', message: 'Build 1, deployed before the current one, is no longer kept: name a build' })
 })

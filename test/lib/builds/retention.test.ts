@@ -8,7 +8,7 @@ import { eventually } from '../../helper.js'
 function watched (t: Test): { store: BuildStore, retention: Retention, calls: string[], errors: unknown[] } {
   const dataDir = t.testdir()
   const store = new BuildStore(dataDir)
-  t.teardown(() => { if (store.db.open) store.close() })
+  t.teardown(() => store.close())
   const calls: string[] = []
   const prune = store.prune.bind(store)
   store.prune = (project: string, keep: number) => { calls.push(project); return prune(project, keep) }

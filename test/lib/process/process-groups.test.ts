@@ -5,7 +5,6 @@ import { endLeftovers, isGroupRunning, recordGroups, type RecordedGroup } from '
 import { isRunning, readProcStat } from '../../../lib/process/proc-stat.js'
 import { runProcess } from '../../../lib/process/run-process.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
-import { ProcessGroupStore } from '../../../lib/store/process-group-store.js'
 import { tempDir } from '../../helper.js'
 
 const silent = { debug () {}, info () {}, warn () {}, error () {}, fatal () {}, trace () {}, child () { return silent } }
@@ -61,7 +60,7 @@ t.test('a group that ignores SIGINT is SIGKILLed after the grace period', async 
 t.test("a child's group is recorded with its start time while it runs, and forgotten when it exits", async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
-  const groups = new ProcessGroupStore(store.db)
+  const groups = store.processGroups
   const seen: RecordedGroup[][] = []
   const result = await runProcess(process.execPath, ['-e', 'console.log(process.pid)'], {
     env: { PATH: process.env.PATH! },

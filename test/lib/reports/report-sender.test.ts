@@ -9,7 +9,7 @@ import { ReportSender, type SendTarget, type SentEvent } from '../../../lib/repo
 import { Redactor } from '../../../lib/secrets/redactor.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
 import type { NewReport } from '../../../lib/store/report-store.js'
-import { eventually, tempDir, within } from '../../helper.js'
+import { eventually, sqlite, tempDir, within } from '../../helper.js'
 
 interface Received { path: string, headers: http.IncomingHttpHeaders, body: string, at: number }
 
@@ -211,7 +211,7 @@ t.test('a commit status carries its host\'s token header; a notification its del
   const byPath = (i: number): Received => api.received.find(request => request.path === `/hook/${build.id}/${i}`)!
   t.equal(byPath(0).headers.authorization, 'Bearer status-token-123')
   t.equal(byPath(0).headers['x-build-hook-delivery'], undefined)
-  const delivery = (store.db.prepare('SELECT delivery FROM reports WHERE target = ?').get('notify:0') as { delivery: string }).delivery
+  const delivery = (sqlite(t, store).prepare('SELECT delivery FROM reports WHERE target = ?').get('notify:0') as { delivery: string }).delivery
   t.equal(byPath(1).headers['x-build-hook-delivery'], delivery)
   t.equal(byPath(1).headers['x-build-hook-signature-256'], signBody(byPath(1).body, 'notify-secret'))
   t.equal(byPath(1).headers.authorization, undefined)

@@ -5,7 +5,7 @@ import t from 'tap'
 import { BuildStore, DATABASE_FILE, type NewBuild } from '../../../lib/store/build-store.js'
 import { DEPLOY_HISTORY, DEPLOYS_KEPT_FOR_ROLLBACK } from '../../../lib/store/deploy-history.js'
 import { SCHEMA_VERSION } from '../../../lib/store/migrations.js'
-import { tempDir } from '../../helper.js'
+import { sqlite, tempDir } from '../../helper.js'
 
 const NEW: NewBuild = {
   project: 'demo',
@@ -54,7 +54,7 @@ t.test('a recorded build reads back whole, and its transitions are kept', async 
   t.equal(store.get(2), null)
   store.close()
   t.doesNotThrow(() => store.close(), 'closing twice is harmless')
-  t.equal(store.db.open, false)
+  t.throws(() => store.get(1), { message: 'The database connection is not open' }, 'and closed')
 })
 
 t.test('the database is in WAL mode under DATA_DIR, at the current schema version', async t => {
@@ -237,7 +237,7 @@ t.test('retention deletes the finished builds of a project beyond the newest N, 
   t.same([1, 2, 3, 4, 5, 6].map(id => store.get(id)?.status ?? null), [null, null, null, 'succeeded', 'queued', 'queued'])
   t.same(store.prune('demo', 1), [4])
   t.same(store.prune('demo', 1), [], 'the queued build is kept whatever N')
-  const { db } = store
+  const db = sqlite(t, store)
   t.equal((db.prepare('SELECT count(*) AS n FROM build_images WHERE build_id < 5').get() as { n: number }).n, 0, 'their images went with them')
 })
 
@@ -251,7 +251,7 @@ t.test('a database from the first schema version opens, migrates, and keeps its 
   old.close()
   const store = new BuildStore(dir)
   t.teardown(() => store.close())
-  t.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  t.equal(sqlite(t, store).pragma('user_version', { simple: true }), SCHEMA_VERSION)
   t.match(store.get(1), { status: 'succeeded', supersededBy: null, trigger: { commit: 'a'.repeat(40) } })
   t.match(store.record(trigger('b', 'x')), { build: { id: 2 }, duplicate: false }, 'and the new tables work')
 })
@@ -367,7 +367,7 @@ t.test('retention keeps the builds of the latest deploys, for rollbacks, and a b
   t.match(store.get(deployed), { status: 'succeeded' })
   for (let i = 0; i < DEPLOY_HISTORY + DEPLOYS_KEPT_FOR_ROLLBACK; i++) deployedBuild(store, 'a')
   store.prune('demo', 1)
-  const { db } = store
+  const db = sqlite(t, store)
   t.equal((db.prepare(`SELECT count(*) AS n FROM deploys WHERE project = 'demo'`).get() as { n: number }).n, DEPLOY_HISTORY)
   t.equal((db.prepare(`SELECT count(*) AS n FROM builds WHERE project = 'demo'`).get() as { n: number }).n, DEPLOYS_KEPT_FOR_ROLLBACK, 'the builds of the latest deploys stay (the newest of them the one kept)')
 })

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import type { BuildRecord } from '../../../lib/schemas/build.js'
 import { BuildStore, type ChangeEvent, type NewBuild, type ReportPlanner } from '../../../lib/store/build-store.js'
 import type { NewReport } from '../../../lib/store/report-store.js'
-import { tempDir } from '../../helper.js'
+import { sqlite, tempDir } from '../../helper.js'
 
 const commit = (c: string): string => c.repeat(40)
 const NEW = (project: string, c = 'a'): NewBuild => ({
@@ -47,7 +47,7 @@ function openStore (t: Test, replaces = true): { store: BuildStore, plan: Return
 }
 
 const events = (store: BuildStore): string[] =>
-  (store.db.prepare('SELECT build_id, event, status FROM reports ORDER BY id').all() as Array<{ build_id: number, event: string, status: string }>)
+  (sqlite(t, store).prepare('SELECT build_id, event, status FROM reports ORDER BY id').all() as Array<{ build_id: number, event: string, status: string }>)
     .map(row => `${row.build_id} ${row.event} ${row.status}`)
 
 t.test('each change of a reporting project\'s build adds its reports in the change\'s transaction, and is announced', async t => {
