@@ -48,9 +48,9 @@ function decided<T> (interpret: () => T): T {
     return interpret()
   } catch (err) {
     if (err instanceof UnsupportedCharsetError) throw new HttpError(415, err.message)
-    if (err instanceof WebhookPayloadError) throw new HttpError(400, err.message)
-    /* c8 ignore next 2 -- the parsers throw only the two above; anything else is a bug, answered 500 and logged */
-    throw err
+    // The parsers throw only these two: anything else is a bug, answered 500 and logged.
+    /* c8 ignore next */
+    throw err instanceof WebhookPayloadError ? new HttpError(400, err.message) : err
   }
 }
 
