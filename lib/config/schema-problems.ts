@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import { ConfigFileSchema } from './schema.js'
 import { joinPath, type Problem } from './problems.js'
+import { distance } from 'fastest-levenshtein'
 
 // Ajv, which Fastify and @fastify/env load anyway, rather than typebox/compile: the same checks of the same
 // schema, without loading TypeBox's compiler (about 180 ms and 9 MB at every start). allErrors: every problem
@@ -90,21 +91,8 @@ function allowedKeys (error: ErrorObject): string[] {
 }
 
 function unknownKeyMessage (key: string, allowed: readonly string[]): string {
-  const close = allowed.find(candidate => editDistance(key.toLowerCase(), candidate) <= 2)
+  const close = allowed.find(candidate => distance(key.toLowerCase(), candidate) <= 2)
   return close === undefined
     ? `unknown key (allowed: ${allowed.join(', ')})`
     : `unknown key (did you mean '${close}'?)`
-}
-
-function editDistance (a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution)
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }
