@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import type { FastifyError } from 'fastify'
+import { errorCodes } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { BuildStatusSchema } from '../lib/schemas/build.js'
@@ -76,9 +76,8 @@ const hook: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser([...TRIGGER_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   fastify.addContentTypeParser('*', (request, _payload, done) => done(new HttpError(415, unsupportedMediaType(request.headers['content-type']))))
   // A Content-Type Fastify cannot even read (e.g. `foo`) it refuses itself: the same answer as any other type.
-  fastify.setErrorHandler((err: FastifyError, request) => {
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') throw new HttpError(415, unsupportedMediaType(request.headers['content-type']))
-    throw err
+  fastify.setErrorHandler((err, request) => {
+    throw err instanceof errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE ? new HttpError(415, unsupportedMediaType(request.headers['content-type'])) : err
   })
 
   fastify.post('/:slug', {
