@@ -1,13 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
 import TOML from '@iarna/toml'
 import { readConfig } from '../lib/config/index.js'
 import { EnvSchema } from '../lib/env.js'
-import { KUBE_RESOURCES, KUBE_VERBS } from '../lib/kube/restart.js'
-import { ROOT } from './helper.js'
+import { loadKubeConfig } from '../lib/kube/kube-config.js'
+import { KubeDeployer } from '../lib/kube/kube-deployer.js'
+import { startFakeKube } from './fixtures/kube-api.js'
+import { ROOT, tempDir } from './helper.js'
 
 // The deployment kit checked against the service itself, with no cluster: what the manifests say must be
 // what the code does.
@@ -111,10 +113,37 @@ t.test('the grace periods are ordered: drain + build grace + shutdown timeout < 
   t.ok(drain + config.builder.shutdownGraceSeconds + 10 < pod.terminationGracePeriodSeconds, `${drain} + ${config.builder.shutdownGraceSeconds} + 10 < ${String(pod.terminationGracePeriodSeconds)}`)
 })
 
+/** The API verbs and resources the deploy step calls: every kind, each strategy, rollouts followed, against the fake API server. */
+async function deployCalls (t: Test): Promise<{ resources: string[], verbs: string[] }> {
+  const kube = await startFakeKube(t, tempDir(t))
+  const deployer = new KubeDeployer({ kubeConfig: () => loadKubeConfig({ KUBECONFIG: kube.kubeconfig }), pollMs: 20 })
+  kube.add('deployments', 'app', 'web', { containers: [{ name: 'web', image: 'registry.test/demo/web:latest' }] })
+  kube.add('statefulsets', 'app', 'db', { containers: [{ name: 'db', image: 'registry.test/demo/web:latest' }] })
+  kube.add('daemonsets', 'app', 'agent', { containers: [{ name: 'agent', image: 'registry.test/demo/web:latest' }] })
+  const resources = [{ kind: 'deployment', name: 'web' }, { kind: 'statefulset', name: 'db' }, { kind: 'daemonset', name: 'agent' }] as const
+  for (const strategy of ['restart', 'digest'] as const) {
+    const outcome = await deployer.deploy({ namespace: 'app', resources: [...resources], strategy, wait: true, timeoutSeconds: 30 }, {
+      signal: AbortSignal.timeout(30_000),
+      onLine: () => {},
+      images: [{ repository: 'registry.test/demo/web', digest: `sha256:${'a'.repeat(64)}` }]
+    })
+    t.equal(outcome.status, 'succeeded', `${strategy}: ${outcome.error ?? ''}`)
+  }
+  const verbOf: Record<string, string> = { GET: 'get', PATCH: 'patch', PUT: 'update', POST: 'create', DELETE: 'delete' }
+  return {
+    resources: [...new Set(kube.requests.map(request => request.path.split('/')[6]!))].sort(),
+    verbs: [...new Set(kube.requests.map(request => verbOf[request.method] ?? request.method))].sort()
+  }
+}
+
 t.test('the RBAC grants exactly what the deploy step calls, to the hook, in each namespace it deploys to', async t => {
   const rbac = documents(path.join(DEPLOY, 'rbac', 'target-namespace.yaml'))
   const role = rbac.find(doc => doc.kind === 'Role')!
-  t.same(role.rules, [{ apiGroups: ['apps'], resources: Object.values(KUBE_RESOURCES), verbs: [...KUBE_VERBS] }])
+  const calls = await deployCalls(t)
+  t.same(calls, { resources: ['daemonsets', 'deployments', 'statefulsets'], verbs: ['get', 'patch'] }, 'what the deploy step calls')
+  t.equal(role.rules.length, 1, 'one rule')
+  const [rule] = role.rules as Array<{ apiGroups: string[], resources: string[], verbs: string[] }>
+  t.same({ apiGroups: rule!.apiGroups, resources: [...rule!.resources].sort(), verbs: [...rule!.verbs].sort() }, { apiGroups: ['apps'], ...calls }, 'the role grants exactly that')
   const binding = rbac.find(doc => doc.kind === 'RoleBinding')!
   t.same(binding.subjects, [{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: kustomization.namespace }])
   t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name })

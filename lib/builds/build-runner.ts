@@ -34,7 +34,6 @@ export interface BuildRunnerOptions {
   killGraceMs?: number
   /** Where each docker child's process group is recorded while it runs (ended at the next start if left). */
   groups: GroupRecords
-  maxLogBytes?: number
   /** A build found BuildKit unreachable or lost it. */
   onBuilderUnavailable?: (reason: string) => void
   /** A build that loses BuildKit runs again, up to this many attempts in all (default MAX_ATTEMPTS). */
@@ -62,7 +61,7 @@ export class BuildRunner {
    */
   async run (build: BuildRecord, project: ProjectSettings, signal: AbortSignal, log: Log): Promise<BuildOutcome> {
     const options = this.#options
-    const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor, options.maxLogBytes)
+    const buildLog = new BuildLog(buildLogPath(options.dataDir, build.id), options.redactor)
     options.live?.open(build.id, buildLog)
     // Stops this build's children: the scheduler's interrupt, the log failing, or an image failing first.
     const own = new AbortController()
