@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin'
-import { statusHost } from '../lib/commit-status/hosts.js'
-import type { ProjectSettings } from '../lib/config/index.js'
-import { ConfiguredReports, STATUS_TARGET } from '../lib/reports/report-planner.js'
-import { ReportSender, type SendTarget } from '../lib/reports/report-sender.js'
+import { ConfiguredReports } from '../lib/reports/report-planner.js'
+import { ReportSender } from '../lib/reports/report-sender.js'
+import { configuredTargets } from '../lib/reports/send-targets.js'
 import type { RetryPolicy } from '../lib/reports/retry-policy.js'
 import type { ChangeEvent } from '../lib/store/build-store.js'
 
@@ -30,10 +29,9 @@ export default fp<ReportsPluginOptions>(async function reportsPlugin (fastify, o
   const planner = new ConfiguredReports(settings)
   // Before any build changes: the builds plugin recovers a dead process's builds in onReady.
   store.reportPlanner = planner
-  const projects = new Map<string, ProjectSettings>(settings.projects.map(project => [project.slug, project]))
   const sender = new ReportSender({
     store: store.reports,
-    target: (slug, target) => sendTarget(projects.get(slug), target, token => secrets.reports.get(slug, token)),
+    target: configuredTargets(settings.projects, secrets.reports),
     redactor: secrets.redactor,
     log: fastify.log.child({ component: 'reports' }),
     policy: options.retry,
@@ -52,14 +50,3 @@ export default fp<ReportsPluginOptions>(async function reportsPlugin (fastify, o
     await sender.stop(options.closeGraceMs ?? 3_000)
   })
 }, { name: 'reports', dependencies: ['config', 'store'] })
-
-function sendTarget (project: ProjectSettings | undefined, target: string, secret: (target: string) => string | undefined): SendTarget | undefined {
-  if (project === undefined) return undefined
-  if (target === STATUS_TARGET) {
-    const status = project.status
-    if (status === null) return undefined
-    return { kind: 'status', host: statusHost(status.provider), token: secret(target)!, sendsTo: url => url.startsWith(`${status.apiUrl}/`) }
-  }
-  const entry = project.notify[Number(target.slice('notify:'.length))]
-  return entry === undefined ? undefined : { kind: 'notify', secret: secret(target) ?? null, sendsTo: url => url === entry.url }
-}
