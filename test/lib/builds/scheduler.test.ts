@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { parseConfig, type ProjectSettings } from '../../../lib/config/index.js'
 import { newBuild } from '../../../lib/builds/new-build.js'
 import { BuildInterrupted, type BuildOutcome } from '../../../lib/builds/build-runner.js'
-import { Scheduler } from '../../../lib/builds/scheduler.js'
+import { Scheduler, type SchedulerOptions } from '../../../lib/builds/scheduler.js'
 import type { BuildRecord } from '../../../lib/schemas/build.js'
 import type { Log } from '../../../lib/log.js'
 import { BuildStore } from '../../../lib/store/build-store.js'
@@ -39,6 +39,15 @@ class Gate extends EventEmitter {
     this.state = { reason, bootstrapped: true }
     this.emit('state')
   }
+}
+
+/** A scheduler over a real store, one build at a time, its builder ready: the test gives the rest (its runner, its head check). */
+function scheduled (t: Test, options: Pick<SchedulerOptions, 'run'> & Partial<SchedulerOptions>): { store: BuildStore, scheduler: Scheduler } {
+  const store = new BuildStore(tempDir(t))
+  t.teardown(() => store.close())
+  const scheduler = new Scheduler({ store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log: silent, ...options })
+  t.teardown(() => scheduler.shutdown(0))
+  return { store, scheduler }
 }
 
 /** Builds that run until the test finishes them. */
@@ -134,20 +143,11 @@ t.test('a rollback needs no BuildKit: it runs while the builder is down, and bui
 })
 
 t.test('a rollback skips the head check: it deploys the commit it names', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   let checks = 0
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     resolveHead: async () => { checks++; return 'b'.repeat(40) },
     run: async () => ({ status: 'succeeded', error: null })
   })
-  t.teardown(() => scheduler.shutdown(0))
   const { build } = store.record(rollbackOf(PROJECTS[0]!, `sha256:${'1'.repeat(64)}`))
   scheduler.poke()
   await eventually(() => store.get(build.id)!.status === 'succeeded' || undefined, 'the rollback')
@@ -192,11 +192,9 @@ t.test('a queued build of a project that is no longer configured fails with that
 })
 
 t.test('a runner that throws fails the build without its internals, and logs them', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   const logged: string[] = []
   const log: Log = { ...silent, error: (_obj, msg) => { logged.push(String(msg)) }, child: () => log }
-  const scheduler = new Scheduler({ store, projects: PROJECTS, builder: new Gate(), maxConcurrent: 1, timeoutSeconds: 60, log, run: async () => { throw new Error('disk on fire') } })
+  const { store, scheduler } = scheduled(t, { log, run: async () => { throw new Error('disk on fire') } })
   store.record(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
   scheduler.poke()
   await scheduler.idle()
@@ -227,22 +225,13 @@ t.test('shutdown with nothing running returns at once (not after its grace perio
 })
 
 t.test('a head check whose resolver ignores its signal gives up after the timeout: the pushed commit is built, and why is recorded', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   const ran: BuildRecord[] = []
   const asked: AbortSignal[] = []
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     resolveHead: (_project, signal) => { asked.push(signal); return new Promise<string>(() => {}) },
     headCheckTimeoutMs: 50,
     run: async build => { ran.push(build); return { status: 'succeeded', error: null } }
   })
-  t.teardown(() => scheduler.shutdown(0))
   const commit = 'a'.repeat(40)
   store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: 'd1', ref: 'refs/heads/main', commit, sender: null }))
   scheduler.poke()
@@ -253,20 +242,11 @@ t.test('a head check whose resolver ignores its signal gives up after the timeou
 })
 
 t.test('a head check that moved: the head is built and tagged, the pushed commit stays in the trigger', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   const head = 'b'.repeat(40)
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     resolveHead: async () => head,
     run: async () => ({ status: 'succeeded', error: null })
   })
-  t.teardown(() => scheduler.shutdown(0))
   const commit = 'a'.repeat(40)
   store.record(newBuild(PROJECTS[0]!, { source: 'gitlab', event: 'Push Hook', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
   scheduler.poke()
@@ -275,21 +255,13 @@ t.test('a head check that moved: the head is built and tagged, the pushed commit
 })
 
 t.test('a build superseded while its head is checked never starts; the newer one runs next', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   const checks: Array<(head: string) => void> = []
   const ran: number[] = []
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
+  const { store, scheduler } = scheduled(t, {
     maxConcurrent: 2,
-    timeoutSeconds: 60,
-    log: silent,
     resolveHead: () => new Promise<string>(resolve => checks.push(resolve)),
     run: async build => { ran.push(build.id); return { status: 'succeeded', error: null } }
   })
-  t.teardown(() => scheduler.shutdown(0))
   const push = (commit: string) => store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit, sender: null }))
   push('a'.repeat(40))
   scheduler.poke()
@@ -306,19 +278,11 @@ t.test('a build superseded while its head is checked never starts; the newer one
 })
 
 t.test('a build that runs again after its head moved never goes back: an unreachable host builds the head found before', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   const pushed = 'a'.repeat(40)
   const head = 'b'.repeat(40)
   const answers: Array<() => Promise<string>> = [async () => head, async () => { throw new Error('connection refused') }, async () => pushed]
   const ran: Array<Pick<BuildRecord, 'attempt' | 'commit' | 'commitReason'> & { tags: string[] }> = []
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     resolveHead: () => answers.shift()!(),
     run: async build => {
       ran.push({ attempt: build.attempt, commit: build.commit, commitReason: build.commitReason, tags: build.images[0]!.tags })
@@ -326,7 +290,6 @@ t.test('a build that runs again after its head moved never goes back: an unreach
       return build.attempt < 3 ? { status: 'failed', error: 'lost', retry: { reason: 'builder-connection-lost', error: 'lost' } } : { status: 'succeeded', error: null }
     }
   })
-  t.teardown(() => scheduler.shutdown(0))
   store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: pushed, sender: null }))
   scheduler.poke()
   await eventually(() => store.get(1)!.status === 'succeeded' || undefined, 'the third attempt')
@@ -338,20 +301,11 @@ t.test('a build that runs again after its head moved never goes back: an unreach
 })
 
 t.test('a build cancelled while its attempt ends because BuildKit went away is cancelled, not queued again', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   let end: (() => void) | undefined
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     // The attempt has lost BuildKit and is closing its log when the cancel comes: it still reports the outage.
     run: () => new Promise<BuildOutcome>(resolve => { end = () => resolve({ status: 'failed', error: 'lost', retry: { reason: 'builder-connection-lost', error: 'lost' } }) })
   })
-  t.teardown(() => scheduler.shutdown(0))
   store.record(newBuild(PROJECTS[0]!, { source: 'api', event: 'trigger', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
   scheduler.poke()
   await eventually(() => end, 'the build to run')
@@ -383,20 +337,11 @@ t.test('waitReason says why a queued build waits, as the scheduler decides it: i
 })
 
 t.test('a webhook build whose branch head is being checked holds its slot: that is what it waits for', async t => {
-  const store = new BuildStore(tempDir(t))
-  t.teardown(() => store.close())
   let answer!: (head: string) => void
-  const scheduler = new Scheduler({
-    store,
-    projects: PROJECTS,
-    builder: new Gate(),
-    maxConcurrent: 1,
-    timeoutSeconds: 60,
-    log: silent,
+  const { store, scheduler } = scheduled(t, {
     resolveHead: () => new Promise(resolve => { answer = resolve }),
     run: async () => ({ status: 'succeeded', error: null })
   })
-  t.teardown(() => scheduler.shutdown(0))
   const { build } = store.record(newBuild(PROJECTS[0]!, { source: 'github', event: 'push', delivery: null, ref: 'refs/heads/main', commit: 'a'.repeat(40), sender: null }))
   scheduler.poke()
   t.same(scheduler.waitReason(store.get(build.id)!), { kind: 'head-check' })
