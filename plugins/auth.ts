@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import bearerAuth from '@fastify/bearer-auth'
 import type { FastifyReply, onRequestHookHandler, preValidationHookHandler } from 'fastify'
 import { BuildHookError } from '../lib/errors.js'
-import { bearerRefusal, generateToken, parseBearerTokens } from '../lib/bearer-tokens.js'
+import { bearerRefusal, generateToken } from '../lib/bearer-tokens.js'
 import { HttpError } from '../lib/api/error-schema.js'
 import { unsupportedMediaType } from '../lib/webhooks/body.js'
 import { detectHost, missingEventHeader } from '../lib/webhooks/hosts.js'
@@ -51,19 +51,14 @@ function unauthorized (reply: FastifyReply, message: string, header: string): Er
 }
 
 export default fp<AuthPluginOptions>(async function authPlugin (fastify, options) {
-  let keys = parseBearerTokens(fastify.env.BEARER_TOKENS)
-  if (keys.length === 0) {
-    if (fastify.env.NODE_ENV === 'production') {
-      throw new BuildHookError('BH_NO_TOKENS', 'BEARER_TOKENS is empty: set at least one token (comma separated) when NODE_ENV=production')
-    }
-    const token = generateToken()
-    keys = [token]
+  const { tokens: keys, generated } = fastify.secrets.bearer
+  if (generated !== null) {
     fastify.log.warn('BEARER_TOKENS is empty: generated a token for this run, shown once on stderr.')
-    ;(options.announceToken ?? announceOnStderr)(token)
+    ;(options.announceToken ?? announceOnStderr)(generated)
   }
 
   // addHook: false: no global hook; routes opt in below. rfc6749: the scheme name is case-insensitive.
-  await fastify.register(bearerAuth, { keys, addHook: false, specCompliance: 'rfc6749', verifyErrorLogLevel: 'info' })
+  await fastify.register(bearerAuth, { keys: [...keys], addHook: false, specCompliance: 'rfc6749', verifyErrorLogLevel: 'info' })
   const verify = fastify.verifyBearerAuth!
 
   const requireBearer: onRequestHookHandler = function (request, reply, done) {
@@ -73,7 +68,7 @@ export default fp<AuthPluginOptions>(async function authPlugin (fastify, options
         return done()
       }
       // bearer-auth says "invalid authorization header" for a wrong token and a wrong form alike: name which.
-      const missing = (err as { code?: string }).code === 'FST_BEARER_AUTH_MISSING_AUTHORIZATION_HEADER'
+      const missing = (request.headers.authorization ?? '') === ''
       done(unauthorized(reply, bearerRefusal(request.headers.authorization), missing ? REALM : `${REALM}, error="invalid_token"`))
     })
   }

@@ -32,7 +32,6 @@ location = "Dockerfile"
 tag = "latest"
 `
 
-/** A fresh directory of the test's own, removed when it ends (tap runs teardowns last-registered first). */
 /**
  * A connection of the test's own to a store's SQLite file (the store keeps its own private), with foreign
  * keys on as the store has them: for reading what no API returns, or changing what the test sets up.
@@ -44,6 +43,7 @@ export function sqlite (t: Test, store: { file: string }): Db {
   return db
 }
 
+/** A fresh directory of the test's own, removed when it ends (tap runs teardowns last-registered first). */
 export function tempDir (t: Test): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-test-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

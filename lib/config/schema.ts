@@ -68,7 +68,7 @@ export const StatusSchema = Type.Object({
   context: Type.Optional(Text)
 }, closed)
 
-/** The build statuses a notification can be sent for (the statuses of lib/builds/record.ts). */
+/** The build statuses a notification can be sent for (the statuses of lib/schemas/build.ts). */
 export const NotifyEvents = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const
 export const NotifyFormats = ['json', 'slack'] as const
 

@@ -46,8 +46,6 @@ export interface ImageRow {
   reason: FailureReason | null
 }
 
-/** What recording a trigger did: a new build, or the existing one it duplicates. */
-
 /** A build's record from its row and its images' rows (in position order); its reports are read apart. */
 export function toRecord (row: BuildRow, images: ImageRow[]): Omit<BuildRecord, 'reports'> {
   return {

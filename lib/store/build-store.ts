@@ -27,6 +27,7 @@ export interface NewBuild {
 // Images go back to pending when a build runs again; a rollback's digests are what it deploys, so they stay.
 const KEEP_ROLLBACK_DIGEST = 'CASE WHEN (SELECT rollback_of FROM builds WHERE builds.id = build_images.build_id) IS NULL THEN NULL ELSE digest END'
 
+/** What recording a trigger did: a new build, or the existing one it duplicates. */
 export interface Recorded {
   build: BuildRecord
   duplicate: boolean

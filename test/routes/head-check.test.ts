@@ -4,7 +4,7 @@ import { BuildStore } from '../../lib/store/build-store.js'
 import { closedEndpoint } from '../fixtures/docker.js'
 import { startGitServer } from '../fixtures/git-server.js'
 import { deliver, pushPayload } from '../fixtures/webhooks/deliveries.js'
-import { builderReady, buildIn, configToml, eventually, finished, harness, tempDir, TOKENS, writeConfig } from '../helper.js'
+import { builderReady, buildIn, configToml, eventually, finished, harness, tempDir, TEST_APP_OPTIONS, TOKENS, writeConfig } from '../helper.js'
 
 // docs/contract.md "The newest pushed commit is what runs": just before a queued webhook build starts, the branch head
 // is asked of the Git host (git ls-remote, against a real git http-backend here).
@@ -13,7 +13,7 @@ const SECRET = 'head-check-webhook-secret'
 
 async function setup (t: Test, url: string, builds: { headCheck?: boolean, headCheckTimeoutMs?: number } = {}) {
   const toml = configToml([{ url, extra: '[projects.webhook]\nsecret_env = "DEMO_SECRET"\n' }])
-  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), DEMO_SECRET: SECRET }, { builds: { shutdownGraceMs: 0, headCheck: true, ...builds } })
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, toml), DEMO_SECRET: SECRET }, { builds: { ...TEST_APP_OPTIONS.builds, headCheck: true, ...builds } })
   await builderReady(h.app)
   /** A GitHub push of `commit` to main, as GitHub delivers it. */
   const push = async (commit: string) => {

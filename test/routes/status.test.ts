@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { newBuild } from '../../lib/builds/new-build.js'
 import { buildLogPath } from '../../lib/builds/build-log.js'
 import { startFakeKube } from '../fixtures/kube-api.js'
-import { builderReady, configToml, eventually, finished, harness, TOKENS, tempDir, within, writeConfig } from '../helper.js'
+import { builderReady, configToml, eventually, finished, harness, TEST_APP_OPTIONS, TOKENS, tempDir, within, writeConfig } from '../helper.js'
 
 const auth = { authorization: `Bearer ${TOKENS[0]}` }
 const commit = (n: number) => n.toString(16).padStart(40, '0')
@@ -230,7 +230,7 @@ t.test('following a queued build says why it waits and follows it once it runs; 
 
 t.test('a follower of a queued build gets the headers and why it waits before it starts, each change of reason, then its log', async t => {
   const gates = { demo: path.join(tempDir(t), 'demo'), other: path.join(tempDir(t), 'other') }
-  const h = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo' }, { slug: 'other' }], 'max_concurrent_builds = 1')) }, { builds: { shutdownGraceMs: 0, headCheck: false, stillWaitingMs: 100 } })
+  const h = await harness(t, { CONFIG_PATH: writeConfig(t, configToml([{ slug: 'demo' }, { slug: 'other' }], 'max_concurrent_builds = 1')) }, { builds: { ...TEST_APP_OPTIONS.builds, stillWaitingMs: 100 } })
   const { app, docker, env } = h
   const buildkit = h.buildkit!
   docker.control({ deadlineMs: 50, images: { 'registry.test/demo/web': { waitForFile: gates.demo }, 'registry.test/other/web': { waitForFile: gates.other } } })

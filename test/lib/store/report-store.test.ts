@@ -46,7 +46,7 @@ function openStore (t: Test, replaces = true): { store: BuildStore, plan: Return
   return { store, plan, changes }
 }
 
-const events = (store: BuildStore): string[] =>
+const events = (t: Test, store: BuildStore): string[] =>
   (sqlite(t, store).prepare('SELECT build_id, event, status FROM reports ORDER BY id').all() as Array<{ build_id: number, event: string, status: string }>)
     .map(row => `${row.build_id} ${row.event} ${row.status}`)
 
@@ -55,7 +55,7 @@ t.test('each change of a reporting project\'s build adds its reports in the chan
   const { build } = store.record(NEW('demo'))
   store.start(build.id)
   store.finish(build.id, 'succeeded', null)
-  t.same(events(store), ['1 queued pending', '1 running pending', '1 succeeded pending'])
+  t.same(events(t, store), ['1 queued pending', '1 running pending', '1 succeeded pending'])
   t.same(changes.map(change => change.status), ['queued', 'running', 'succeeded'])
   const [first] = store.reports.due(new Date(), [], 10)
   t.match(first, { buildId: 1, project: 'demo', target: 'status', kind: 'status', stream: `status:demo:${commit('a')}`, event: 'queued', attempts: 0, request: { method: 'POST', body: '{"id":1,"status":"queued"}' } })
@@ -69,7 +69,7 @@ t.test('a project that reports nothing never has its builds read for reports', a
   store.start(build.id)
   store.finish(build.id, 'failed', 'boom')
   t.same(plan.asked, [])
-  t.same(events(store), [])
+  t.same(events(t, store), [])
   t.same(store.get(build.id)!.reports, [])
 })
 
@@ -93,7 +93,7 @@ t.test('a newer state replaces the unsent older reports of its stream; the recor
   const { store } = openStore(t)
   const { build } = store.record(NEW('demo'))
   store.start(build.id)
-  t.same(events(store), ['1 queued skipped', '1 running pending'])
+  t.same(events(t, store), ['1 queued skipped', '1 running pending'])
   t.match(store.get(build.id)!.reports, [{ kind: 'status', target: 'github build-hook/demo', event: 'running', commit: commit('a'), state: 'running', status: 'pending', attempts: 0, responseStatus: null, error: null, attemptedAt: null }])
   t.type(store.get(build.id)!.reports[0]!.nextAttemptAt, 'string')
 })
@@ -124,7 +124,7 @@ t.test('an attempt is recorded: retried at a time, delivered, or failed; a retry
   const [sending] = replacing.store.reports.due(new Date(), [], 10)
   replacing.store.start(next.id) // replaces the queued report while it is being sent
   replacing.store.reports.retry(sending!.id, { responseStatus: 500, error: 'HTTP 500' }, later)
-  t.same(events(replacing.store), ['1 queued skipped', '1 running pending'])
+  t.same(events(t, replacing.store), ['1 queued skipped', '1 running pending'])
 })
 
 t.test('reports waiting are counted by project and kind; a build with reports waiting is kept from retention until they are sent', async t => {
@@ -137,7 +137,7 @@ t.test('reports waiting are counted by project and kind; a build with reports wa
   for (const report of store.reports.due(new Date(), [], 10)) store.reports.delivered(report.id, { responseStatus: 201, error: null })
   for (const report of store.reports.due(new Date(), [], 10)) store.reports.failed(report.id, { responseStatus: 401, error: 'HTTP 401' })
   t.same(store.prune('demo', 1), [build.id])
-  t.same(events(store), ['2 queued delivered'], 'its reports went with it')
+  t.same(events(t, store), ['2 queued delivered'], 'its reports went with it')
 })
 
 t.test('a superseded build on a commit another build runs, or finished after it was queued, is planned with that build', async t => {
