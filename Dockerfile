@@ -43,5 +43,8 @@ USER 10001:10001
 EXPOSE 3000
 # The hook is not PID 1: tini is, and reaps orphans (a docker child whose parent died) and forwards
 # SIGTERM to the server. node directly, not npm, so that the signal reaches the server.
+# --max-semi-space-size=8: V8's young generation capped at 2 x 8 MB instead of 2 x 16 MB, which it reaches
+# after a burst of pushes and keeps (about 12 MB of RSS, for a few percent of the peak webhook rate:
+# bench/results.md, steps 9 and 15). npm start and the README's systemd unit use the same flag.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

@@ -41,6 +41,17 @@ export async function startNode (script: string, env: Record<string, string>, pa
   }
 }
 
+/**
+ * The Node flags production starts the server with: those of the Dockerfile's `CMD ["node", ..., "dist/server.js"]`
+ * (npm start and the README's systemd unit give the same), so that the hook is measured as it runs.
+ */
+export function productionNodeArgs (): string[] {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))
+  const argv = cmd === null ? [] : JSON.parse(cmd[1]!) as string[]
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/server.js') throw new Error(`the Dockerfile's CMD is not node [flags] dist/server.js: ${cmd?.[1]}`)
+  return argv.slice(1, -1)
+}
+
 export async function waitFor (check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {

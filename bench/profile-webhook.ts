@@ -7,7 +7,7 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
 import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
-import { startNode, waitFor } from './processes.js'
+import { productionNodeArgs, startNode, waitFor } from './processes.js'
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-profile-'))
 process.on('exit', () => rmSync(work, { recursive: true, force: true }))
@@ -33,7 +33,7 @@ const server = await startNode('dist/server.js', {
   HOME: work,
   BUILDKIT_HOST: buildkit.endpoint,
   PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`
-}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
+}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, path.join(work, 'server.log'), [...productionNodeArgs(), '--cpu-prof', `--cpu-prof-dir=${profiles}`])
 await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'ready')
 const template = JSON.stringify(pushPayload('github', { commit: 'COMMIT_SHA_PLACEHOLDER_0000000000000000', repository: REPOSITORY }))
 const result = await autocannon({

@@ -1,4 +1,4 @@
-// npm run bench: the service measured as it runs in production (node dist/server.js in its own process,
+// npm run bench: the service measured as it runs in production (the Dockerfile's CMD in its own process,
 // LOG_LEVEL=info), loaded from this process with autocannon, with the docker double of the tests on PATH
 // and a temporary DATA_DIR. Prints a Markdown table, writes bench/results.md and the README's copy.
 import { createHmac, randomBytes } from 'node:crypto'
@@ -10,7 +10,7 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
 import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
-import { median, ROOT, startNode, waitFor, type Server } from './processes.js'
+import { median, productionNodeArgs, ROOT, startNode, waitFor, type Server } from './processes.js'
 
 const TOKEN = randomBytes(24).toString('hex')
 const SECRET = randomBytes(24).toString('hex')
@@ -61,15 +61,17 @@ function hookEnv (dataDir: string, port = '0'): Record<string, string> {
     DOCKER_CONFIG: docker.configDir,
     HOME: work,
     BUILDKIT_HOST: buildkit.endpoint,
-    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`,
-    // Node flags for the hook under test only (A/B of V8 settings, bench/results.md step 9).
-    ...(process.env.HOOK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.HOOK_NODE_OPTIONS } : {})
+    PATH: `${FAKE_BIN}${path.delimiter}${process.env.PATH ?? ''}`
   }
 }
 
+// The hook's Node flags: the Dockerfile's, or HOOK_NODE_ARGS in their place for an A/B of V8 settings
+// (bench/results.md, steps 9 and 15; HOOK_NODE_ARGS= runs it with none).
+const HOOK_NODE_ARGS = process.env.HOOK_NODE_ARGS?.split(' ').filter(arg => arg !== '') ?? productionNodeArgs()
+
 async function startHook (name: string): Promise<Server & { dataDir: string }> {
   const dataDir = path.join(work, name)
-  const server = await startNode('dist/server.js', hookEnv(dataDir), LISTENING, path.join(work, `${name}.log`))
+  const server = await startNode('dist/server.js', hookEnv(dataDir), LISTENING, path.join(work, `${name}.log`), HOOK_NODE_ARGS)
   await waitFor(async () => (await fetch(`${server.url}/ready`)).status === 200, 'the builder')
   return { ...server, dataDir }
 }
@@ -282,7 +284,7 @@ for (let i = 0; i < 5; i++) {
   const port = String(20_000 + Math.floor(Math.random() * 20_000))
   const started = performance.now()
   const { spawn } = await import('node:child_process')
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/server.js')], { cwd: ROOT, env: hookEnv(path.join(work, `startup-${i}`), port), stdio: 'ignore' })
+  const child = spawn(process.execPath, [...HOOK_NODE_ARGS, path.join(ROOT, 'dist/server.js')], { cwd: ROOT, env: hookEnv(path.join(work, `startup-${i}`), port), stdio: 'ignore' })
   await waitFor(async () => { try { return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200 } catch { return false } }, 'health', 10_000)
   startups.push(performance.now() - started)
   await new Promise<void>(resolve => { child.once('exit', () => resolve()); child.kill('SIGTERM') })
