@@ -45,6 +45,6 @@ EXPOSE 3000
 # SIGTERM to the server. node directly, not npm, so that the signal reaches the server.
 # --max-semi-space-size=8: V8's young generation capped at 2 x 8 MB instead of 2 x 16 MB, which it reaches
 # after a burst of pushes and keeps (about 12 MB of RSS, for a few percent of the peak webhook rate:
-# bench/results.md, steps 9 and 15). npm start and the README's systemd unit use the same flag.
+# bench/results.md, steps 9 and 14). npm start and the README's systemd unit use the same flag.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

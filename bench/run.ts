@@ -66,7 +66,7 @@ function hookEnv (dataDir: string, port = '0'): Record<string, string> {
 }
 
 // The hook's Node flags: the Dockerfile's, or HOOK_NODE_ARGS in their place for an A/B of V8 settings
-// (bench/results.md, steps 9 and 15; HOOK_NODE_ARGS= runs it with none).
+// (bench/results.md, steps 9 and 14; HOOK_NODE_ARGS= runs it with none).
 const HOOK_NODE_ARGS = process.env.HOOK_NODE_ARGS?.split(' ').filter(arg => arg !== '') ?? productionNodeArgs()
 
 async function startHook (name: string): Promise<Server & { dataDir: string }> {

@@ -27,6 +27,14 @@ export interface NewBuild {
 // Images go back to pending when a build runs again; a rollback's digests are what it deploys, so they stay.
 const KEEP_ROLLBACK_DIGEST = 'CASE WHEN (SELECT rollback_of FROM builds WHERE builds.id = build_images.build_id) IS NULL THEN NULL ELSE digest END'
 
+/** A queued or running build, as recording a trigger compares and supersedes it (`commit_sha`: the commit it builds). */
+interface ActiveBuild {
+  id: number
+  status: 'queued' | 'running'
+  commit_sha: string
+  source: string
+}
+
 /** What recording a trigger did: a new build, or the existing one it duplicates. */
 export interface Recorded {
   build: BuildRecord
@@ -160,7 +168,11 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
    * `record` would, in order.
    */
   recordAll (builds: readonly NewBuild[], now = new Date()): Recorded[] {
-    const all = this.#db.transaction(() => builds.map(build => this.#record(build, now)))()
+    const all = this.#db.transaction(() => {
+      // Each project's queued and running builds: read once per transaction, then kept as each trigger changes them.
+      const active = new Map<string, ActiveBuild[]>()
+      return builds.map(build => this.#record(build, now, active))
+    })()
     this.#announce(all.flatMap(recorded => recorded.duplicate
       ? []
       : [{ id: recorded.build.id, project: recorded.build.project, status: 'queued' as const },
@@ -168,16 +180,12 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     return all
   }
 
-  #record (build: NewBuild, now: Date): Recorded {
+  #record (build: NewBuild, now: Date, actives: Map<string, ActiveBuild[]>): Recorded {
     const { source, delivery, commit } = build.trigger
     const seen = delivery === null ? undefined : this.deliveries.buildOf(source, delivery)
     if (seen !== undefined) return this.#duplicate(build, seen, now)
-    // The project's queued and running builds, through the index that holds only those (a handful, however
-    // long the history): the newest of them for the duplicate check, the queued ones to supersede.
-    const active = this.#sql(`
-      SELECT id, status, coalesce(built_commit, commit_sha) AS commit_sha, source
-      FROM builds INDEXED BY builds_active_commits WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC
-    `).all(build.project) as Array<{ id: number, status: 'queued' | 'running', commit_sha: string, source: string }>
+    let active = actives.get(build.project)
+    if (active === undefined) actives.set(build.project, active = this.#activeBuilds(build.project))
     // Only the newest queued or running build counts: a push back to what an older build has (a
     // force-push back, a revert to what is running while something newer is queued) must build.
     // A running build counts with the commit it builds (the head, when that moved after its push).
@@ -189,10 +197,22 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     const superseded = active.filter(row => row.status === 'queued').map(row => row.id).reverse()
     const supersede = this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`)
     for (const id of superseded) supersede.run(created.id, at, id)
+    actives.set(build.project, [{ id: created.id, status: 'queued', commit_sha: commit, source }, ...active.filter(row => row.status === 'running')])
     this.#rememberDelivery(build, created.id, now)
     this.#report(created, now)
     for (const id of superseded) this.#changed(id, build.project, now)
     return { build: created, duplicate: false, superseded }
+  }
+
+  /**
+   * The project's queued and running builds, newest first, through the index that holds only those (a handful,
+   * however long the history): the newest of them for the duplicate check, the queued ones to supersede.
+   */
+  #activeBuilds (project: string): ActiveBuild[] {
+    return this.#sql(`
+      SELECT id, status, coalesce(built_commit, commit_sha) AS commit_sha, source
+      FROM builds INDEXED BY builds_active_commits WHERE project = ? AND status IN ('queued', 'running') ORDER BY id DESC
+    `).all(project) as ActiveBuild[]
   }
 
   /** A trigger that names a delivery already seen, or the commit the project's newest active build has. */

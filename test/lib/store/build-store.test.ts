@@ -137,6 +137,48 @@ t.test('a commit is a duplicate only of the newest queued or running build: a pu
   t.match(store.record(trigger('a')), { duplicate: true, build: { id: 3 } }, "another project's builds do not count")
 })
 
+t.test('triggers recorded together in one transaction (group commit) are decided exactly as one by one', async t => {
+  const rollback: NewBuild = { ...trigger('a'), trigger: { ...trigger('a').trigger, source: 'rollback', event: 'rollback' }, rollbackOf: 1 }
+  const batch = [
+    trigger('b'), // queued behind the running build
+    trigger('b', 'delivery-1'), // its commit: a duplicate of the build just recorded in the same transaction
+    trigger('c', null, 'other'),
+    trigger('a'), // back to the running commit: built, superseding the queued one recorded just before
+    trigger('a'), // now a duplicate of that one
+    rollback, // never a duplicate; supersedes it
+    trigger('a'), // not a duplicate of a rollback
+    trigger('b', 'delivery-1'), // a delivery seen earlier in the same transaction
+    trigger('c', null, 'other')
+  ]
+  const now = new Date('2026-11-27T08:00:00.000Z')
+  const outcomes = (all: ReturnType<BuildStore['recordAll']>): unknown[] => all.map(({ build, duplicate, superseded }) => ({ id: build.id, duplicate, superseded }))
+  const stores = [new BuildStore(tempDir(t)), new BuildStore(tempDir(t))]
+  t.teardown(() => { for (const store of stores) store.close() })
+  const events: string[][] = [[], []]
+  stores.forEach((store, i) => {
+    store.record(trigger('a'), now)
+    store.start(1, now)
+    store.on('change', ({ id, status }) => events[i]!.push(`${id} ${status}`))
+  })
+  const together = outcomes(stores[0]!.recordAll(batch, now))
+  const oneByOne = outcomes(batch.map(build => stores[1]!.record(build, now)))
+  t.same(together, [
+    { id: 2, duplicate: false, superseded: [] },
+    { id: 2, duplicate: true, superseded: [] },
+    { id: 3, duplicate: false, superseded: [] },
+    { id: 4, duplicate: false, superseded: [2] },
+    { id: 4, duplicate: true, superseded: [] },
+    { id: 5, duplicate: false, superseded: [4] },
+    { id: 6, duplicate: false, superseded: [5] },
+    { id: 2, duplicate: true, superseded: [] },
+    { id: 3, duplicate: true, superseded: [] }
+  ])
+  t.same(together, oneByOne)
+  t.same(events[0], events[1], 'the same changes announced')
+  t.same(stores[0]!.list({ limit: 100 }), stores[1]!.list({ limit: 100 }), 'the same rows written')
+  t.same(stores[0]!.list({ limit: 100 }).builds.map(build => `${build.id} ${build.status}`), ['6 queued', '5 superseded', '4 superseded', '3 queued', '2 superseded', '1 running'])
+})
+
 t.test('recovery queues again what a dead process left running, fails it after the last attempt, and coalesces', async t => {
   const store = new BuildStore(tempDir(t))
   t.teardown(() => store.close())
