@@ -35,7 +35,8 @@ export interface UiPluginOptions {
 const ui: FastifyPluginAsync<UiPluginOptions> = async (fastify, options) => {
   const root = options.root ?? uiRoot(import.meta.url)
   // serve: false: @fastify/static's own routes cannot declare config.auth; these routes below do.
-  await fastify.register(fastifyStatic, { root, serve: false, index: false })
+  // dotfiles: 'ignore': a file or folder whose name starts with a dot is a 404 (@fastify/static serves them by default).
+  await fastify.register(fastifyStatic, { root, serve: false, index: false, dotfiles: 'ignore' })
   fastify.addHook('onSend', async (_request, reply, payload) => {
     reply.headers(UI_HEADERS)
     return payload

@@ -1,8 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import Fastify from 'fastify'
 import t from 'tap'
-import { uiRoot, UI_HEADERS } from '../../routes/ui.js'
-import { build, ROOT } from '../helper.js'
+import ui, { uiRoot, UI_HEADERS } from '../../routes/ui.js'
+import { build, ROOT, tempDir } from '../helper.js'
 
 // GET /ui/: the dashboard's static files, open (the data behind them needs the token), with a strict CSP.
 
@@ -46,6 +48,23 @@ t.test('scripts and styles are served with their types; unknown files, dot files
   }
   t.equal((await app.inject({ url: '/ui/index.html' })).statusCode, 200, 'index.html by name')
   t.equal((await app.inject({ method: 'POST', url: '/ui/' })).statusCode, 404, 'POST /ui/ is no route (and ui is a reserved slug)')
+})
+
+t.test('a dot file, or a file in a dot folder, is not served even when it exists and has a served type', async t => {
+  const root = tempDir(t)
+  writeFileSync(path.join(root, 'app.js'), 'export {}\n')
+  writeFileSync(path.join(root, '.secret.js'), 'export const token = "not for anyone"\n')
+  mkdirSync(path.join(root, '.git'))
+  writeFileSync(path.join(root, '.git', 'config.js'), 'export {}\n')
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(ui, { root })
+  t.equal((await app.inject({ url: '/ui/app.js' })).statusCode, 200, 'the same folder serves its other files')
+  for (const url of ['/ui/.secret.js', '/ui/.git/config.js']) {
+    const res = await app.inject({ url })
+    t.equal(res.statusCode, 404, url)
+    t.notMatch(res.body, /not for anyone/)
+  }
 })
 
 t.test('the ui folder is found from the sources, from dist/ and from the bundled dist/server.js', async t => {
