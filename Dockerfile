@@ -43,8 +43,7 @@ USER 10001:10001
 EXPOSE 3000
 # The hook is not PID 1: tini is, and reaps orphans (a docker child whose parent died) and forwards
 # SIGTERM to the server. node directly, not npm, so that the signal reaches the server.
-# --max-semi-space-size=8: V8's young generation capped at 2 x 8 MB instead of 2 x 16 MB, which it reaches
-# after a burst of pushes and keeps (about 12 MB of RSS, for a few percent of the peak webhook rate:
-# bench/results.md, steps 9 and 14). npm start and the README's systemd unit use the same flag.
+# No V8 heap flags: in a container with a memory limit Node sizes the heap from the limit (the kit's 512Mi
+# gives 1 MB semi-spaces, less than --max-semi-space-size=8 would allow: bench/results.md, step 14).
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--max-semi-space-size=8", "dist/server.js"]
+CMD ["node", "dist/server.js"]

@@ -299,7 +299,7 @@ const cpu = os.cpus()
 const machine = `${new Date().toISOString().slice(0, 10)}, Node.js ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`
 const table = (header: string[], body: string[][]): string => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map(row => `| ${row.join(' | ')} |`)].join('\n')
 const report = [
-  `Measured ${machine}; server and load generator share the machine.`,
+  `Measured ${machine}, no memory limit; server and load generator share the machine; the hook run as \`node ${[...HOOK_NODE_ARGS, 'dist/server.js'].join(' ')}\`.`,
   '',
   table(['measure', 'result', 'target', 'met'], rows),
   '',
