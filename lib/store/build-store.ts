@@ -197,6 +197,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     const superseded = active.filter(row => row.status === 'queued').map(row => row.id).reverse()
     const supersede = this.#sql(`UPDATE builds SET status = 'superseded', superseded_by = ?, finished_at = ? WHERE id = ?`)
     for (const id of superseded) supersede.run(created.id, at, id)
+    // What #activeBuilds would now return: the new build, newest, then the running ones.
     actives.set(build.project, [{ id: created.id, status: 'queued', commit_sha: commit, source }, ...active.filter(row => row.status === 'running')])
     this.#rememberDelivery(build, created.id, now)
     this.#report(created, now)

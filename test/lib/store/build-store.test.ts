@@ -140,10 +140,11 @@ t.test('a commit is a duplicate only of the newest queued or running build: a pu
 t.test('triggers recorded together in one transaction (group commit) are decided exactly as one by one', async t => {
   const rollback: NewBuild = { ...trigger('a'), trigger: { ...trigger('a').trigger, source: 'rollback', event: 'rollback' }, rollbackOf: 1 }
   const batch = [
+    trigger('e'), // the commit the running build builds (its head moved after its push): a duplicate of it
     trigger('b'), // queued behind the running build
     trigger('b', 'delivery-1'), // its commit: a duplicate of the build just recorded in the same transaction
     trigger('c', null, 'other'),
-    trigger('a'), // back to the running commit: built, superseding the queued one recorded just before
+    trigger('a'), // the commit the running build was pushed for, not the one it builds: built, superseding the queued one
     trigger('a'), // now a duplicate of that one
     rollback, // never a duplicate; supersedes it
     trigger('a'), // not a duplicate of a rollback
@@ -155,14 +156,24 @@ t.test('triggers recorded together in one transaction (group commit) are decided
   const stores = [new BuildStore(tempDir(t)), new BuildStore(tempDir(t))]
   t.teardown(() => { for (const store of stores) store.close() })
   const events: string[][] = [[], []]
+  const plans: string[][] = [[], []]
   stores.forEach((store, i) => {
     store.record(trigger('a'), now)
-    store.start(1, now)
+    store.start(1, now, { commit: 'e'.repeat(40), reason: 'the branch moved', tags: [['latest'], ['latest']] })
     store.on('change', ({ id, status }) => events[i]!.push(`${id} ${status}`))
+    // Reports planned in the transaction read the builds as they are at that point of it.
+    store.reportPlanner = {
+      reports: () => true,
+      plan: (build, context) => {
+        plans[i]!.push(`${build.id} ${build.status} by ${build.supersededBy} owner ${context.commitOwner?.id ?? '-'}`)
+        return []
+      }
+    }
   })
   const together = outcomes(stores[0]!.recordAll(batch, now))
   const oneByOne = outcomes(batch.map(build => stores[1]!.record(build, now)))
   t.same(together, [
+    { id: 1, duplicate: true, superseded: [] },
     { id: 2, duplicate: false, superseded: [] },
     { id: 2, duplicate: true, superseded: [] },
     { id: 3, duplicate: false, superseded: [] },
@@ -175,6 +186,8 @@ t.test('triggers recorded together in one transaction (group commit) are decided
   ])
   t.same(together, oneByOne)
   t.same(events[0], events[1], 'the same changes announced')
+  t.ok(plans[0]!.includes('2 superseded by 4 owner -'), 'a build superseded in the transaction is planned as superseded')
+  t.same(plans[0], plans[1], 'the same reports planned, from the same rows')
   t.same(stores[0]!.list({ limit: 100 }), stores[1]!.list({ limit: 100 }), 'the same rows written')
   t.same(stores[0]!.list({ limit: 100 }).builds.map(build => `${build.id} ${build.status}`), ['6 queued', '5 superseded', '4 superseded', '3 queued', '2 superseded', '1 running'])
 })

@@ -1,0 +1,44 @@
+// The build store alone, as the webhook's group commit uses it: `npx tsx bench/store.ts`. Records pushes of
+// one project whose first build is running, STORE_BATCH (25) per transaction (recordAll, as about 27 share a
+// commit under the webhook bench's full load), each with a new delivery id and commit, in STORE_ROUNDS (6)
+// rounds of STORE_PUSHES (20,000), and prints the CPU time (user + system) and the wall time per push, the
+// lowest and the median round. For A/B of store changes (bench/results.md, steps 15 on); noisy neighbours
+// move single rounds by 20%: alternate the two builds and compare medians.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { BuildStore, type NewBuild } from '../lib/store/build-store.js'
+
+const batch = Number(process.env.STORE_BATCH ?? 25)
+const pushes = Number(process.env.STORE_PUSHES ?? 20_000)
+const rounds = Number(process.env.STORE_ROUNDS ?? 6)
+const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-store-bench-'))
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+
+const push = (): NewBuild => ({
+  project: 'web',
+  trigger: { source: 'github', event: 'push', delivery: randomBytes(16).toString('hex'), ref: 'refs/heads/main', commit: randomBytes(20).toString('hex'), sender: 'octocat' },
+  images: [{ image: 'registry.test/web/app', tags: ['latest'] }],
+  deploy: { status: 'pending', namespace: 'web', resources: ['deployment/app'] }
+})
+
+const store = new BuildStore(dir)
+store.start(store.record(push()).build.id)
+const cpu: number[] = []
+const wall: number[] = []
+for (let round = 0; round < rounds; round++) {
+  const commits = Array.from({ length: Math.ceil(pushes / batch) }, () => Array.from({ length: batch }, push))
+  const cpuBefore = process.cpuUsage()
+  const started = process.hrtime.bigint()
+  for (const builds of commits) store.recordAll(builds)
+  const used = process.cpuUsage(cpuBefore)
+  wall.push(Number(process.hrtime.bigint() - started) / 1000 / (commits.length * batch))
+  cpu.push((used.user + used.system) / (commits.length * batch))
+}
+store.close()
+const summary = (values: number[]): string => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return `lowest ${sorted[0]!.toFixed(1)}, median ${sorted[sorted.length >> 1]!.toFixed(1)} µs`
+}
+process.stdout.write(`${batch} pushes per commit, ${rounds} rounds of ${pushes}: CPU per push ${summary(cpu)}; wall time per push ${summary(wall)}\n`)
