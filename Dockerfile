@@ -43,7 +43,7 @@ USER 10001:10001
 EXPOSE 3000
 # The hook is not PID 1: tini is, and reaps orphans (a docker child whose parent died) and forwards
 # SIGTERM to the server. node directly, not npm, so that the signal reaches the server.
-# No V8 heap flags: in a container with a memory limit Node sizes the heap from the limit (the kit's 512Mi
-# gives 1 MB semi-spaces, less than --max-semi-space-size=8 would allow: bench/results.md, step 14).
+# No V8 heap flags: Node sizes the heap from the container's memory limit (the kit's 512Mi gives 1 MB
+# semi-spaces; --max-semi-space-size=8 would raise that: bench/results.md, step 14).
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/server.js"]

@@ -296,10 +296,13 @@ if (process.env.BENCH_KEEP === undefined) rmSync(work, { recursive: true, force:
 
 // ---- Report -------------------------------------------------------------------------------------------
 const cpu = os.cpus()
+// The server is this process's child, in its cgroup: a limit there sizes its heap (bench/results.md, step 14).
+const constrained = process.constrainedMemory?.() ?? 0
+const memoryLimit = constrained > 0 && constrained < os.totalmem() ? `a memory limit of ${fmt(constrained / 2 ** 20)} MiB` : 'no memory limit'
 const machine = `${new Date().toISOString().slice(0, 10)}, Node.js ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`
 const table = (header: string[], body: string[][]): string => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map(row => `| ${row.join(' | ')} |`)].join('\n')
 const report = [
-  `Measured ${machine}, no memory limit; server and load generator share the machine; the hook run as \`node ${[...HOOK_NODE_ARGS, 'dist/server.js'].join(' ')}\`.`,
+  `Measured ${machine}, ${memoryLimit}; server and load generator share the machine; the hook run as \`node ${[...HOOK_NODE_ARGS, 'dist/server.js'].join(' ')}\`.`,
   '',
   table(['measure', 'result', 'target', 'met'], rows),
   '',

@@ -3,18 +3,27 @@
 // commit under the webhook bench's full load), each with a new delivery id and commit, in STORE_ROUNDS (6)
 // rounds of STORE_PUSHES (20,000), and prints the CPU time (user + system) and the wall time per push, the
 // lowest and the median round. For A/B of store changes (bench/results.md, steps 15 on); noisy neighbours
-// move single rounds by 20%: alternate the two builds and compare medians.
+// move single rounds by 20%: alternate the two builds and compare medians. The database grows by every
+// round (no retention), the first round includes warming up, and it lives under STORE_DIR (the system's
+// temporary folder by default, which may be in memory: fsyncs at checkpoints then cost nothing).
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { BuildStore, type NewBuild } from '../lib/store/build-store.js'
 
-const batch = Number(process.env.STORE_BATCH ?? 25)
-const pushes = Number(process.env.STORE_PUSHES ?? 20_000)
-const rounds = Number(process.env.STORE_ROUNDS ?? 6)
-const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-store-bench-'))
+function positive (name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`)
+  return value
+}
+const batch = positive('STORE_BATCH', 25)
+const pushes = positive('STORE_PUSHES', 20_000)
+const rounds = positive('STORE_ROUNDS', 7)
+const dir = mkdtempSync(path.join(process.env.STORE_DIR ?? os.tmpdir(), 'build-hook-store-bench-'))
+// Whatever ends it (an error, Ctrl-C), the database goes with it.
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
 
 const push = (): NewBuild => ({
   project: 'web',
@@ -39,6 +48,8 @@ for (let round = 0; round < rounds; round++) {
 store.close()
 const summary = (values: number[]): string => {
   const sorted = [...values].sort((a, b) => a - b)
-  return `lowest ${sorted[0]!.toFixed(1)}, median ${sorted[sorted.length >> 1]!.toFixed(1)} µs`
+  const middle = sorted.length >> 1
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  return `lowest ${sorted[0]!.toFixed(1)}, median ${median.toFixed(1)} µs`
 }
-process.stdout.write(`${batch} pushes per commit, ${rounds} rounds of ${pushes}: CPU per push ${summary(cpu)}; wall time per push ${summary(wall)}\n`)
+process.stdout.write(`${batch} pushes per commit, ${rounds} rounds of ${Math.ceil(pushes / batch) * batch}: CPU per push ${summary(cpu)}; wall time per push ${summary(wall)}\n`)

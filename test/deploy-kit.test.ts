@@ -174,6 +174,9 @@ t.test('the Dockerfile: Node LTS, non-root, tini then node dist/server.js, no HE
   t.ok(from.includes('docker:28.2-cli') && from.includes('docker/buildx-bin:0.28.0'), 'the CLI and buildx from their official images')
   t.match(dockerfile, /^USER 10001:10001$/m)
   t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
+  // The same Node flags (none) wherever the server is started: npm start and the README's systemd unit.
+  t.equal(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start, 'exec node scripts/start.mjs')
+  t.match(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /^ {2}ExecStart=\/usr\/bin\/node dist\/server\.js$/m)
   // The hook is not PID 1: an init reaps orphans (docker children outliving their parent) and forwards signals.
   t.match(dockerfile, /apt-get install .*\btini\b/, 'tini from Debian')
   t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m)
