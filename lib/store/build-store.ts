@@ -170,8 +170,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   recordAll (builds: readonly NewBuild[], now = new Date()): Recorded[] {
     const all = this.#db.transaction(() => {
       // Each project's queued and running builds: read once per transaction, then kept as each trigger changes them.
-      const active = new Map<string, ActiveBuild[]>()
-      return builds.map(build => this.#record(build, now, active))
+      const actives = new Map<string, ActiveBuild[]>()
+      return builds.map(build => this.#record(build, now, actives))
     })()
     this.#announce(all.flatMap(recorded => recorded.duplicate
       ? []

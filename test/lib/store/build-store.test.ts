@@ -149,7 +149,9 @@ t.test('triggers recorded together in one transaction (group commit) are decided
     rollback, // never a duplicate; supersedes it
     trigger('a'), // not a duplicate of a rollback
     trigger('b', 'delivery-1'), // a delivery seen earlier in the same transaction
-    trigger('c', null, 'other')
+    trigger('c', null, 'other'),
+    trigger('e'), // the running build's commit again, now that a newer build is queued: built
+    trigger('f') // supersedes it: its commit's state is the running build's (the commit's owner)
   ]
   const now = new Date('2026-11-27T08:00:00.000Z')
   const outcomes = (all: ReturnType<BuildStore['recordAll']>): unknown[] => all.map(({ build, duplicate, superseded }) => ({ id: build.id, duplicate, superseded }))
@@ -182,14 +184,17 @@ t.test('triggers recorded together in one transaction (group commit) are decided
     { id: 5, duplicate: false, superseded: [4] },
     { id: 6, duplicate: false, superseded: [5] },
     { id: 2, duplicate: true, superseded: [] },
-    { id: 3, duplicate: true, superseded: [] }
+    { id: 3, duplicate: true, superseded: [] },
+    { id: 7, duplicate: false, superseded: [6] },
+    { id: 8, duplicate: false, superseded: [7] }
   ])
   t.same(together, oneByOne)
   t.same(events[0], events[1], 'the same changes announced')
   t.ok(plans[0]!.includes('2 superseded by 4 owner -'), 'a build superseded in the transaction is planned as superseded')
+  t.ok(plans[0]!.includes('7 superseded by 8 owner 1'), 'with the running build that has its commit as the owner')
   t.same(plans[0], plans[1], 'the same reports planned, from the same rows')
   t.same(stores[0]!.list({ limit: 100 }), stores[1]!.list({ limit: 100 }), 'the same rows written')
-  t.same(stores[0]!.list({ limit: 100 }).builds.map(build => `${build.id} ${build.status}`), ['6 queued', '5 superseded', '4 superseded', '3 queued', '2 superseded', '1 running'])
+  t.same(stores[0]!.list({ limit: 100 }).builds.map(build => `${build.id} ${build.status}`), ['8 queued', '7 superseded', '6 superseded', '5 superseded', '4 superseded', '3 queued', '2 superseded', '1 running'])
 })
 
 t.test('recovery queues again what a dead process left running, fails it after the last attempt, and coalesces', async t => {
