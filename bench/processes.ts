@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -50,6 +51,17 @@ export function productionNodeArgs (): string[] {
   const argv = cmd === null ? [] : JSON.parse(cmd[1]!) as string[]
   if (argv[0] !== 'node' || argv.at(-1) !== 'dist/server.js') throw new Error(`the Dockerfile's CMD is not node [flags] dist/server.js: ${cmd?.[1]}`)
   return argv.slice(1, -1)
+}
+
+/**
+ * A new temporary folder under `parent`, removed however this process ends: normally, on an error, or on
+ * Ctrl-C or SIGTERM (which end it with status 130); left in place when `keep`.
+ */
+export function workDir (prefix: string, { parent = os.tmpdir(), keep = false }: { parent?: string, keep?: boolean } = {}): string {
+  const dir = mkdtempSync(path.join(parent, prefix))
+  if (!keep) process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  return dir
 }
 
 export async function waitFor (check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {

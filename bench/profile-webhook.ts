@@ -1,16 +1,14 @@
 // Profiles the server under the webhook load of bench/run.ts: node --cpu-prof, 10 s of signed pushes (PROFILE_SECONDS),
 // then the functions with the most self time. npx tsx bench/profile-webhook.ts (PROFILE_RATE=1000: a steady rate instead of full speed)
 import { createHmac, randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
 import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
-import { productionNodeArgs, startNode, waitFor } from './processes.js'
+import { productionNodeArgs, startNode, waitFor, workDir } from './processes.js'
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-profile-'))
-process.on('exit', () => rmSync(work, { recursive: true, force: true }))
+const work = workDir('build-hook-profile-')
 const secret = 'profile-secret'
 // As in bench/run.ts: nothing listens there, so the one head check fails at once.
 const REPOSITORY = 'http://127.0.0.1:9/octo-org/hello-world'

@@ -3,14 +3,14 @@
 // and a temporary DATA_DIR. Prints a Markdown table, writes bench/results.md and the README's copy.
 import { createHmac, randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { FAKE_BIN, FakeBuildkit, FakeDocker } from '../test/fixtures/docker.js'
 import { pushPayload } from '../test/fixtures/webhooks/deliveries.js'
-import { median, productionNodeArgs, ROOT, startNode, waitFor, type Server } from './processes.js'
+import { median, productionNodeArgs, ROOT, startNode, waitFor, workDir, type Server } from './processes.js'
 
 const TOKEN = randomBytes(24).toString('hex')
 const SECRET = randomBytes(24).toString('hex')
@@ -21,9 +21,8 @@ const sha = (): string => randomBytes(20).toString('hex')
 const HOOKED_REPOSITORY = 'http://127.0.0.1:9/octo-org/hello-world'
 const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'build-hook-bench-'))
+const work = workDir('build-hook-bench-', { keep: process.env.BENCH_KEEP !== undefined })
 // Whatever happens, no directory is left behind (the servers' children are ended by their own stop()).
-process.on('exit', () => { if (process.env.BENCH_KEEP === undefined) rmSync(work, { recursive: true, force: true }) })
 const buildkit = await new FakeBuildkit().start()
 const gate = path.join(work, 'release')
 const docker = new FakeDocker(path.join(work, 'docker'))

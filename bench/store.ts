@@ -7,10 +7,8 @@
 // round (no retention), the first round includes warming up, and it lives under STORE_DIR (the system's
 // temporary folder by default, which may be in memory: fsyncs at checkpoints then cost nothing).
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { BuildStore, type NewBuild } from '../lib/store/build-store.js'
+import { median, workDir } from './processes.js'
 
 function positive (name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback)
@@ -20,10 +18,7 @@ function positive (name: string, fallback: number): number {
 const batch = positive('STORE_BATCH', 25)
 const pushes = positive('STORE_PUSHES', 20_000)
 const rounds = positive('STORE_ROUNDS', 7)
-const dir = mkdtempSync(path.join(process.env.STORE_DIR ?? os.tmpdir(), 'build-hook-store-bench-'))
-// Whatever ends it (an error, Ctrl-C), the database goes with it.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+const dir = workDir('build-hook-store-bench-', { parent: process.env.STORE_DIR })
 
 const push = (): NewBuild => ({
   project: 'web',
@@ -40,16 +35,15 @@ for (let round = 0; round < rounds; round++) {
   const commits = Array.from({ length: Math.ceil(pushes / batch) }, () => Array.from({ length: batch }, push))
   const cpuBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
-  for (const builds of commits) store.recordAll(builds)
+  for (const [i, builds] of commits.entries()) {
+    store.recordAll(builds)
+    // Now and then back to the event loop, so that a Ctrl-C is handled (and the folder removed) within a moment.
+    if (i % 100 === 99) await new Promise(resolve => setImmediate(resolve))
+  }
   const used = process.cpuUsage(cpuBefore)
   wall.push(Number(process.hrtime.bigint() - started) / 1000 / (commits.length * batch))
   cpu.push((used.user + used.system) / (commits.length * batch))
 }
 store.close()
-const summary = (values: number[]): string => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-  return `lowest ${sorted[0]!.toFixed(1)}, median ${median.toFixed(1)} µs`
-}
+const summary = (values: number[]): string => `lowest ${Math.min(...values).toFixed(1)}, median ${median(values).toFixed(1)} µs`
 process.stdout.write(`${batch} pushes per commit, ${rounds} rounds of ${Math.ceil(pushes / batch) * batch}: CPU per push ${summary(cpu)}; wall time per push ${summary(wall)}\n`)
