@@ -31,7 +31,7 @@ export default fp<BuildsPluginOptions>(async function buildsPlugin (fastify, opt
     store: fastify.store,
     builder: fastify.builder,
     deployer: fastify.kube,
-    processGroups: fastify.processGroups,
+    processGroups: fastify.store.processGroups,
     gitCredentials: fastify.secrets.git,
     redactor: fastify.secrets.redactor,
     childEnv: childEnv(env),

@@ -22,7 +22,7 @@ export interface BuildxPluginOptions {
 export default fp<BuildxPluginOptions>(async function buildxPlugin (fastify, options) {
   const { builder: settings } = fastify.settings
   const log = fastify.log.child({ component: 'buildx' })
-  const groups = recordGroups(fastify.processGroups, { buildId: null, command: 'docker buildx (builder)' })
+  const groups = recordGroups(fastify.store.processGroups, { buildId: null, command: 'docker buildx (builder)' })
   const builder = new Builder({ settings, env: childEnv(fastify.env), log, retry: options.retry, groups })
   const listNodes = declaredNodes(settings) !== null
   fastify.readiness.set('builder', builderReadiness(builder.state, listNodes))

@@ -11,7 +11,7 @@ declare module 'fastify' {
     env: Env
     /** config.toml, validated and frozen. */
     settings: Settings
-    /** Webhook secrets, Git credentials, report tokens, and the redactor that keeps them out of what leaves the process. */
+    /** Bearer tokens, webhook secrets, Git credentials, report tokens, and the redactor that keeps them out of what leaves the process. */
     secrets: ServiceSecrets
   }
 }

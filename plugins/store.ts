@@ -1,12 +1,9 @@
 import fp from 'fastify-plugin'
 import { BuildStore } from '../lib/store/build-store.js'
-import type { ProcessGroupStore } from '../lib/store/process-group-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: BuildStore
-    /** The docker children's process groups while they run (lib/process/process-groups.ts). */
-    processGroups: ProcessGroupStore
   }
 }
 
@@ -14,7 +11,6 @@ declare module 'fastify' {
 export default fp(async function storePlugin (fastify) {
   const store = new BuildStore(fastify.env.DATA_DIR)
   fastify.decorate('store', store)
-  fastify.decorate('processGroups', store.processGroups)
   fastify.readiness.set('store', { ready: true })
   fastify.log.info({ file: store.file }, 'Build store opened.')
   fastify.addHook('onClose', async () => store.close())

@@ -3,6 +3,7 @@ import Type from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse, HttpError } from '../lib/api/error-schema.js'
 import { BuildIdSchema, BuildRecordSchema, BuildStatusSchema } from '../lib/schemas/build.js'
+import { Nullable } from '../lib/schemas/common.js'
 
 const BuildParams = Type.Object({ id: BuildIdSchema })
 
@@ -16,7 +17,7 @@ const ListQuery = Type.Object({
 
 const BuildList = Type.Object({
   builds: Type.Array(BuildRecordSchema),
-  next: Type.Union([Type.Integer(), Type.Null()])
+  next: Nullable(Type.Integer())
 })
 
 const LogQuery = Type.Object({ follow: Type.Boolean({ default: false }) }, { additionalProperties: false })

@@ -1,4 +1,4 @@
-import type { BuildRecord, BuildStatus, DeployState, DeployStrategy, FailureReason, ImageResult, Trigger } from '../schemas/build.js'
+import type { BuildRecord, BuildStatus, DeployState, DeployStrategy, FailureReason, ImageStatus, Trigger } from '../schemas/build.js'
 
 // The builds and build_images tables' rows as SQLite returns them, and the record the API sends made of them.
 
@@ -39,7 +39,7 @@ export interface ImageRow {
   position: number
   image: string
   tags: string
-  status: ImageResult['status']
+  status: ImageStatus
   digest: string | null
   duration_ms: number | null
   error: string | null
