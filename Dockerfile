@@ -11,14 +11,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
-COPY app.ts server.ts ./
+COPY app.ts serve.ts server.ts ./
 COPY bin ./bin
 COPY lib ./lib
 COPY plugins ./plugins
 COPY routes ./routes
-# npm ci builds dist/ (prepare); then the dev dependencies go.
+# npm ci builds dist/ (prepare), the server's V8 code cache included; then the dev dependencies go.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
+# The same Node.js as the build stage: the code cache written there fits only the V8 that wrote it.
 FROM node:22-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates tini && rm -rf /var/lib/apt/lists/* \
   && useradd --uid 10001 --user-group --create-home --home-dir /home/build-hook build-hook

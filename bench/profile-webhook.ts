@@ -1,5 +1,6 @@
 // Profiles the server under the webhook load of bench/run.ts: node --cpu-prof, 10 s of signed pushes (PROFILE_SECONDS),
-// then the functions with the most self time. npx tsx bench/profile-webhook.ts (PROFILE_RATE=1000: a steady rate instead of full speed)
+// then the functions with the most self time. npx tsx bench/profile-webhook.ts (PROFILE_RATE=1000: a steady rate instead of full speed;
+// PROFILE_SCRIPT=<path>: another build of the server than dist/server.js, for an A/B)
 import { createHmac, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -18,7 +19,7 @@ const docker = new FakeDocker(path.join(work, 'docker'))
 docker.control({ images: { 'registry.test/hooked/web': { waitForFile: path.join(work, 'never') } } })
 writeFileSync(path.join(work, 'config.toml'), `[app]\nregistry = "registry.test"\n[app.builder]\nshutdown_grace_seconds = 1\n[[projects]]\nname = "hooked"\nslug = "hooked"\ncode = { url = "${REPOSITORY}", branch = "main" }\nwebhook = { secret_env = "SECRET" }\n[[projects.image]]\nrepository = "hooked/web"\nlocation = "Dockerfile"\ntag = "latest"\n`)
 const profiles = path.join(work, 'profiles')
-const server = await startNode('dist/server.js', {
+const server = await startNode(process.env.PROFILE_SCRIPT ?? 'dist/server.js', {
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
   PORT: '0',

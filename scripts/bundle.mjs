@@ -1,13 +1,18 @@
-// Bundles the server (server.ts and everything it imports, its dependencies included) into one file,
-// dist/server.js, over the one tsc wrote. Loading ~1,000 modules one by one took about two thirds of the
-// server's start-up; one file loads in a third of the time (bench/results.md, step 6).
+// Bundles the server (serve.ts and everything it imports, its dependencies included) into one file,
+// dist/server.bundle.js (after tsc: it takes lib/code-cache.ts from dist/). Loading ~1,000 modules one by one took about two thirds of the server's start-up; one
+// file loads in a third of the time (bench/results.md, step 6). Then writes, over the dist/server.js tsc
+// wrote, what starts it (scripts/server-entry.mjs), and its V8 code cache (lib/code-cache.ts): compiling
+// the bundle's functions took about a third of what was left (bench/results.md, step 16).
 // Left outside, loaded from node_modules as before: better-sqlite3 (a native addon) and the Kubernetes client
 // (imported only when a project deploys). yaml is inside: @fastify/swagger and @fastify/swagger-ui require it
 // when they are loaded, and its 80 modules loaded one by one from node_modules took about 45 ms of start-up.
-// Stack traces name dist/server.js and its lines: `node --enable-source-maps dist/server.js` maps them to
-// the sources (dist/server.js.map).
+// Stack traces name dist/server.bundle.js and its lines: `node --enable-source-maps dist/server.js` maps
+// them to the sources (dist/server.bundle.js.map), loading the bundle without its code cache.
 import { build } from 'esbuild'
+import { spawnSync } from 'node:child_process'
+import { rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { wrapBundle } from '../dist/lib/code-cache.js'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,27 +33,94 @@ const swaggerUiDirname = {
   }
 }
 
-/** Writes dist/server.js (and its source map); rejects with esbuild's messages when it cannot. */
+// The bundle's own header: strict throughout, as the ES modules it is made of are; import.meta.url (see
+// `define`); and how it imports the packages left outside, which are ES modules. A dynamic import() in a
+// script V8 compiled with a code cache would need an experimental loader (a warning at the first one), so the
+// bundle calls the importExternal() its loader gives it (lib/code-cache.ts); loaded by Node's own loader
+// (with --enable-source-maps), it imports them itself.
+const BANNER = [
+  '"use strict";',
+  'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;',
+  'const __importExternal = typeof importExternal === "function" ? importExternal : specifier => import(specifier);'
+].join('\n')
+
+/**
+ * The bundle's code with each dynamic import() of a package left outside (as esbuild's metafile lists them)
+ * made a call of __importExternal(); throws when esbuild wrote one in a way this does not find.
+ */
+function importsThroughLoader (code, metafile) {
+  const specifiers = new Set(Object.values(metafile.outputs).flatMap(output => output.imports)
+    .filter(({ kind, external }) => kind === 'dynamic-import' && external).map(({ path }) => path))
+  let rewritten = code
+  for (const specifier of specifiers) {
+    const call = `import(${JSON.stringify(specifier)})`
+    if (!rewritten.includes(call)) throw new Error(`bundle.mjs: esbuild's output has no ${call} to rewrite`)
+    rewritten = rewritten.replaceAll(call, `__importExternal(${JSON.stringify(specifier)})`)
+  }
+  return rewritten
+}
+
+/**
+ * The bundle's text in ASCII: the comments esbuild keeps may hold other characters (it escapes them
+ * everywhere else), and one is enough for V8 to hold all 3 MB in two bytes per character.
+ */
+function ascii (code) {
+  return code.replace(/[^\0-\x7f]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * Writes dist/server.bundle.js (and its source map), dist/server.js and the code cache; rejects with
+ * esbuild's messages, or what loading the bundle printed, when it cannot.
+ */
 export async function bundleServer () {
+  const bundle = path.join(root, 'dist', 'server.bundle.js')
+  rmSync(`${bundle}.cache`, { force: true })
+  const { outputFiles, metafile } = await build({
+    entryPoints: [path.join(root, 'serve.ts')],
+    outfile: bundle,
+    write: false,
+    metafile: true,
+    bundle: true,
+    platform: 'node',
+    // CommonJS, which V8 can compile with a code cache (an ES module it cannot, but behind a flag), in
+    // the function lib/code-cache.ts runs it as (wrapBundle, below).
+    format: 'cjs',
+    target: 'node20',
+    tsconfig: path.join(root, 'tsconfig.build.json'),
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    define: { 'import.meta.url': '__bundleUrl' },
+    // Not minified, so names stay as written in stack traces (but for those renamed apart, as `build2`).
+    // No keepNames: it sets the name of every function each time one is created, which halved the requests
+    // per second of Fastify's per-request closures (GET /health: 15,000/s -> 8,000/s).
+    sourcemap: true,
+    plugins: [swaggerUiDirname],
+    logLevel: 'warning',
+    // The require.resolve() that swaggerUiDirname writes is meant to run, as Node's, when the server does.
+    logOverride: { 'require-resolve-not-external': 'silent' }
+  })
+  for (const file of outputFiles) {
+    writeFileSync(file.path, file.path === bundle ? wrapBundle(ascii(importsThroughLoader(file.text, metafile))) : file.contents)
+  }
   await build({
-    entryPoints: [path.join(root, 'server.ts')],
+    entryPoints: [path.join(root, 'scripts', 'server-entry.mjs')],
     outfile: path.join(root, 'dist', 'server.js'),
     allowOverwrite: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    tsconfig: path.join(root, 'tsconfig.build.json'),
-    external: EXTERNAL,
-    // The CommonJS packages inside call require() for Node's modules and for the packages left outside.
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
-    // Not minified, so names stay as written in stack traces (but for those renamed apart, as `build2`).
-    // No keepNames: it sets the name of every function each time one is created, which halved the requests
-    // per second of Fastify's per-request closures (GET /health: 15,000/s -> 8,000/s).
-    sourcemap: true,
-    plugins: [swaggerUiDirname],
     logLevel: 'warning'
   })
+  // tsc's, for the dist/server.js just replaced.
+  rmSync(path.join(root, 'dist', 'server.js.map'), { force: true })
+  writeCodeCache(bundle)
+}
+
+/** Writes the code cache of `bundle`, in a process of its own (scripts/write-code-cache.mjs). */
+export function writeCodeCache (bundle) {
+  const written = spawnSync(process.execPath, [path.join(root, 'scripts', 'write-code-cache.mjs'), bundle], { stdio: 'inherit' })
+  if (written.status !== 0) throw new Error(`writing the code cache of ${bundle} failed (${written.status ?? written.signal})`)
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

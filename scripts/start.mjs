@@ -3,6 +3,6 @@
 // Production runs `node dist/server.js` directly (the Dockerfile's CMD), with no npm in between.
 import { ensureBuilt } from './ensure-built.mjs'
 
-const status = ensureBuilt()
+const status = await ensureBuilt()
 if (status !== 0) process.exit(status)
 await import('../dist/server.js')

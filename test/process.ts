@@ -30,11 +30,25 @@ const LOADER_ENV = Object.fromEntries(Object.entries(process.env).filter(([key])
  * environment given (plus PATH and the loader's variables), killed at the end of the test if still running.
  */
 export function runTs (t: Test, entry: string, args: readonly string[], env: Record<string, string | undefined>): RunningProcess {
-  const child = spawn(process.execPath, [...LOADER_ARGS, path.join(ROOT, entry), ...args], {
+  return watched(t, spawn(process.execPath, [...LOADER_ARGS, path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...LOADER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
-  })
+  }))
+}
+
+/**
+ * Runs `node <argv>` (the built dist/ files) as it runs outside the tests, with exactly the environment
+ * given: through `env -i`, which execs node (the same pid), since tap adds its loader, source maps and
+ * coverage to the environment of every child a test spawns.
+ */
+export function runNode (t: Test, argv: readonly string[], env: Record<string, string | undefined>): RunningProcess {
+  const variables = Object.entries(env).flatMap(([name, value]) => value === undefined ? [] : [`${name}=${value}`])
+  return watched(t, spawn('env', ['-i', ...variables, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+}
+
+/** The process, its output collected and waited for; killed at the end of the test if still running. */
+function watched (t: Test, child: ChildProcess): RunningProcess {
   let out = ''
   let err = ''
   const watchers: Array<{ pattern: RegExp, resolve: (m: RegExpMatchArray) => void }> = []

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
 import t, { type Test } from 'tap'
-import { ROOT, serverEnv, within } from './helper.js'
-import { alive } from './process.js'
+import { codeCacheFits } from '../lib/code-cache.js'
+import { configToml, ROOT, serverEnv, tempDir, within, writeConfig } from './helper.js'
+import { startFakeKube } from './fixtures/kube-api.js'
+import { alive, runNode } from './process.js'
+import { LISTENING, TOKEN, commit, trigger } from './server-process.js'
 
 interface NpmStart {
   npm: ChildProcess
@@ -51,7 +55,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
-// What `npm start` runs is the one bundled file, dist/server.js (scripts/bundle.mjs): the files that the
+// What `npm start` runs is the one bundled file, dist/server.bundle.js (scripts/bundle.mjs): the files that the
 // packages inside it, and the dashboard, find on disk are found from there too.
 t.test('the bundled server serves the API docs page and its assets, the dashboard and the OpenAPI document', async t => {
   const { npm, exited, url } = await npmStart(t)
@@ -74,4 +78,42 @@ t.test('the bundled server serves the API docs page and its assets, the dashboar
   t.match(JSON.parse(openapi.body), { openapi: /^3\./, paths: { '/builds': {} } })
   npm.kill('SIGTERM')
   t.equal(await within(exited, 'npm to exit'), 0)
+})
+
+// What the image runs (the Dockerfile's CMD), from the dist/ `npm start` built above (a test file of its own
+// could read dist/ while `npm start` rewrites it): node dist/server.js, which loads the bundle dist/server.bundle.js with
+// its code cache (lib/code-cache.ts), and the one package left outside that is an ES module, the Kubernetes
+// client, imported the first time a project deploys. No loader or coverage of tap's in its environment.
+t.test('the bundle has a code cache written for it by this Node.js', async t => {
+  t.ok(codeCacheFits(path.join(ROOT, 'dist', 'server.bundle.js')))
+})
+
+t.test('node dist/server.js starts the bundle with its code cache, then builds and deploys through the Kubernetes client it imports', async t => {
+  const kube = await startFakeKube(t, tempDir(t))
+  kube.add('deployments', 'demo', 'web', 1)
+  // Nothing listens at the repository's host: the head check fails at once and the pushed commit is built.
+  const config = writeConfig(t, configToml([{ slug: 'demo', url: 'http://127.0.0.1:9/org/demo', extra: '[projects.deployments]\nnamespace = "demo"\nresources = ["deployment/web"]\n' }]))
+  const server = runNode(t, [path.join(ROOT, 'dist', 'server.js')], await serverEnv(t, { CONFIG_PATH: config, KUBECONFIG: kube.kubeconfig }))
+  const [, base] = await within(server.waitFor(LISTENING), 'the server to listen', 60_000)
+  await within(server.waitFor(/The builder is ready\./), 'the builder', 60_000)
+  const id = await trigger(base!, 'demo', commit(1))
+  await (await fetch(`${base!}/builds/${id}/logs?follow=true`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()
+  const build = await (await fetch(`${base!}/builds/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Record<string, unknown>
+  t.match(build, { status: 'succeeded', deploy: { status: 'succeeded', resources: ['deployment/web'] } })
+  t.ok(kube.requests.some(request => request.method === 'PATCH' && request.path === '/apis/apps/v1/namespaces/demo/deployments/web'), 'restarted through the API')
+  const output = server.stdout() + server.stderr()
+  t.notMatch(output, /code cache/, 'the code cache was used (the server warns when it is not)')
+  t.notMatch(output, /Warning/, "no warning of Node's either")
+  server.child.kill('SIGTERM')
+  t.same(await within(server.exited, 'the server to exit'), { code: 0, signal: null })
+})
+
+t.test('with Node.js flags the cache was not written under, V8 refuses it: the server says so, and starts all the same', async t => {
+  const server = runNode(t, ['--max-old-space-size=384', path.join(ROOT, 'dist', 'server.js')], await serverEnv(t))
+  const [, base] = await within(server.waitFor(LISTENING), 'the server to listen', 60_000)
+  t.equal((await fetch(`${base!}/health`)).status, 200)
+  const notice = server.stdout().split('\n').filter(line => /code cache/.test(line)).map(line => JSON.parse(line) as Record<string, unknown>)
+  t.match(notice, [{ level: 30, codeCache: 'rejected', msg: /--max-old-space-size/ }])
+  server.child.kill('SIGTERM')
+  t.same(await within(server.exited, 'the server to exit'), { code: 0, signal: null })
 })

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import path from 'node:path'
+import vm from 'node:vm'
+
+// The bundled server (dist/server.bundle.js, scripts/bundle.mjs) started with a V8 code cache: the bytecode
+// of the functions its start-up runs, written when it is built, so that starting compiles almost nothing
+// (bench/results.md, step 16). The cache is used only for the exact bundle and V8 it was written for.
+//
+// The bundle is CommonJS code inside the function Node's own loader would wrap it in, written so on disk
+// (wrapBundle): V8 compiles the file's text as it is read, where wrapping it when loading made a second
+// copy of its 3 MB (about 4 MB of RSS after start, measured).
+
+/**
+ * How the bundle was loaded:
+ * - `used`: with its code cache;
+ * - `none`: there is no cache next to it;
+ * - `stale`: the cache was written for another bundle or another V8 (a rebuild writes a new one);
+ * - `rejected`: V8 refused it (V8 flags other than when it was written);
+ * - `source-maps`: Node's own module loader, without the cache, so that stack traces name the sources
+ *   (`node --enable-source-maps`: Node maps only the files it loads itself).
+ */
+export type CodeCacheUse = 'used' | 'none' | 'stale' | 'rejected' | 'source-maps'
+
+// A code cache that does not fit costs start-up time only: said once at start-up, with what to do about it.
+// A warning where the build went wrong; information where Node.js flags were chosen (--max-old-space-size...).
+const NOTICES: Partial<Record<CodeCacheUse, CodeCacheNotice>> = {
+  none: { level: 'warn', message: 'The bundled server has no code cache next to it: it starts slower until `npm run build` writes one.' },
+  stale: { level: 'warn', message: 'The code cache next to the bundled server was written for another build or another Node.js: it starts slower until `npm run build` writes a new one.' },
+  rejected: { level: 'info', message: 'V8 refused the code cache next to the bundled server: it was written without the Node.js flags given now (such as --max-old-space-size), so the server starts slower.' }
+}
+
+export interface CodeCacheNotice { level: 'warn' | 'info', message: string }
+
+/** What the server logs at start-up about how its code cache was used, if anything. */
+export function codeCacheNotice (use: CodeCacheUse): CodeCacheNotice | undefined {
+  return NOTICES[use]
+}
+
+export interface LoadedBundle {
+  exports: Record<string, unknown>
+  codeCache: CodeCacheUse
+}
+
+/** Imports an ES module for the bundle: `specifier => import(specifier)`, written in the bundle's loader. */
+export type ImportExternal = (specifier: string) => Promise<unknown>
+
+/**
+ * The parameters of the function a bundle is: Node's CommonJS wrapper's, and `importExternal`. Its code
+ * cannot use import() (V8 would ask Node for a loader that Node has only as an experiment, with a warning).
+ */
+const PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', 'importExternal']
+
+/**
+ * A bundle's file: its CommonJS `code` as the body of a function of PARAMETERS. On the first line with the
+ * code's, so that a stack trace's line numbers are the code's (and its source map's).
+ */
+export function wrapBundle (code: string): string {
+  return `(function (${PARAMETERS.join(', ')}) {${code}\n})`
+}
+
+type BundleFunction = (...args: unknown[]) => void
+
+/** Where the code cache of `bundleFile` is kept: next to it. */
+export function codeCacheFile (bundleFile: string): string {
+  return `${bundleFile}.cache`
+}
+
+// A cache file: one line of JSON naming what it was written for, then V8's data. V8 checks only the
+// source's length, so the SHA-256 of the bundle is what keeps a changed bundle from running stale bytecode.
+interface CacheHeader { v8: string, sha256: string }
+
+function headerFor (source: string): CacheHeader {
+  return { v8: process.versions.v8, sha256: createHash('sha256').update(source).digest('hex') }
+}
+
+/** V8's data in the cache file when it was written for this very bundle and this V8, else undefined. */
+function fittingCache (cacheFile: string, header: CacheHeader): Buffer | undefined {
+  if (!existsSync(cacheFile)) return undefined
+  const file = readFileSync(cacheFile)
+  const newline = file.indexOf(10)
+  if (newline === -1) return undefined
+  try {
+    const written = JSON.parse(file.subarray(0, newline).toString('utf8')) as Partial<CacheHeader>
+    return written.v8 === header.v8 && written.sha256 === header.sha256 ? file.subarray(newline + 1) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether `bundleFile` has a code cache written for it and for this V8 (scripts/ensure-built.mjs asks). */
+export function codeCacheFits (bundleFile: string): boolean {
+  return fittingCache(codeCacheFile(bundleFile), headerFor(readFileSync(bundleFile, 'utf8'))) !== undefined
+}
+
+function bundleFunction (bundleFile: string, value: unknown): BundleFunction {
+  if (typeof value !== 'function') throw new Error(`${bundleFile} is not a bundle as scripts/bundle.mjs writes one (a function expression)`)
+  return value as BundleFunction
+}
+
+/** Runs the bundle's function as Node runs a CommonJS module: `require` is Node's, relative to the bundle. */
+function run (bundleFile: string, bundle: BundleFunction, importExternal: ImportExternal | undefined): Record<string, unknown> {
+  const module = { exports: {} as Record<string, unknown> }
+  bundle.call(module.exports, module.exports, createRequire(bundleFile), module, bundleFile, path.dirname(bundleFile), importExternal)
+  return module.exports
+}
+
+/**
+ * Through Node's module loader, which maps stack traces with the source map the file names: its text made
+ * a module that exports the function (Module#_compile, as Node's loader calls it), which imports ES modules
+ * itself (importExternal is left undefined).
+ */
+function loadWithSourceMaps (bundleFile: string): LoadedBundle {
+  const compiler = new Module(bundleFile) as Module & { _compile: (code: string, file: string) => void }
+  compiler.filename = bundleFile
+  compiler._compile(`module.exports = ${readFileSync(bundleFile, 'utf8')}`, bundleFile)
+  return { exports: run(bundleFile, bundleFunction(bundleFile, compiler.exports), undefined), codeCache: 'source-maps' }
+}
+
+/** Compiles the bundle, with the cached bytecode when it fits, and runs it. */
+function compileAndRun (bundleFile: string, source: string, cachedData: Buffer | undefined, importExternal: ImportExternal): { script: vm.Script, exports: Record<string, unknown> } {
+  const script = new vm.Script(source, { filename: bundleFile, ...(cachedData === undefined ? {} : { cachedData }) })
+  return { script, exports: run(bundleFile, bundleFunction(bundleFile, script.runInThisContext()), importExternal) }
+}
+
+/** Loads the bundle, with its code cache where one fits (see CodeCacheUse). */
+export function loadBundle (bundleFile: string, importExternal: ImportExternal): LoadedBundle {
+  if (process.sourceMapsEnabled) return loadWithSourceMaps(bundleFile)
+  const source = readFileSync(bundleFile, 'utf8')
+  const cacheFile = codeCacheFile(bundleFile)
+  const cachedData = fittingCache(cacheFile, headerFor(source))
+  const { script, exports } = compileAndRun(bundleFile, source, cachedData, importExternal)
+  const codeCache: CodeCacheUse = cachedData !== undefined ? (script.cachedDataRejected === true ? 'rejected' : 'used') : existsSync(cacheFile) ? 'stale' : 'none'
+  return { exports, codeCache }
+}
+
+/**
+ * Writes the code cache of `bundleFile`: the bytecode of everything its loading ran (the modules' top-level
+ * code), then whatever `warmUp` (given its exports) runs. Written whole or not at all; returns its path.
+ */
+export async function writeCodeCache (bundleFile: string, importExternal: ImportExternal, warmUp: (exports: Record<string, unknown>) => Promise<void> = async () => {}): Promise<string> {
+  const source = readFileSync(bundleFile, 'utf8')
+  const { script, exports } = compileAndRun(bundleFile, source, undefined, importExternal)
+  await warmUp(exports)
+  const cacheFile = codeCacheFile(bundleFile)
+  const partial = `${cacheFile}.${process.pid}.tmp`
+  writeFileSync(partial, Buffer.concat([Buffer.from(`${JSON.stringify(headerFor(source))}\n`), script.createCachedData()]))
+  renameSync(partial, cacheFile)
+  return cacheFile
+}
