@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { setTimeout } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { codeCacheNotice, type CodeCacheUse } from './lib/code-cache.js'
+import { logCodeCacheUse, type CodeCacheUse } from './lib/code-cache-notice.js'
 import { BuildHookError } from './lib/errors.js'
 import { DEFAULT_KILL_GRACE_MS } from './lib/process/run-process.js'
 import { forcedExitDelayMs } from './lib/shutdown.js'
@@ -27,8 +27,7 @@ export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): 
     process.exit(1)
   }
 
-  const notice = codeCache === undefined ? undefined : codeCacheNotice(codeCache)
-  if (notice !== undefined) app.log[notice.level]({ codeCache }, notice.message)
+  logCodeCacheUse(app.log, codeCache)
   await app.ready().then(() => {}, startupFailed)
 
   closeWithGrace({
@@ -52,7 +51,7 @@ export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): 
 /**
  * What the bundle runs before its code cache is written (scripts/write-code-cache.mjs), so that the cache
  * holds what a start compiles: the app composed and started, then asked for /health, in a temporary folder,
- * logging nowhere, with no docker or git to run (PATH is the empty folder), then closed.
+ * logging nowhere, with no docker or git to run (PATH is that folder, with no program in it), then closed.
  */
 export async function warmUp (): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-warm-up-'))

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import path from 'node:path'
 import vm from 'node:vm'
+import type { CodeCacheUse } from './code-cache-notice.js'
 
 // The bundled server (dist/server.bundle.js, scripts/bundle.mjs) started with a V8 code cache: the bytecode
 // of the functions its start-up runs, written when it is built, so that starting compiles almost nothing
@@ -10,33 +11,7 @@ import vm from 'node:vm'
 //
 // The bundle is CommonJS code inside the function Node's own loader would wrap it in, written so on disk
 // (wrapBundle): V8 compiles the file's text as it is read, where wrapping it when loading made a second
-// copy of its 3 MB (about 4 MB of RSS after start, measured).
-
-/**
- * How the bundle was loaded:
- * - `used`: with its code cache;
- * - `none`: there is no cache next to it;
- * - `stale`: the cache was written for another bundle or another V8 (a rebuild writes a new one);
- * - `rejected`: V8 refused it (V8 flags other than when it was written);
- * - `source-maps`: Node's own module loader, without the cache, so that stack traces name the sources
- *   (`node --enable-source-maps`: Node maps only the files it loads itself).
- */
-export type CodeCacheUse = 'used' | 'none' | 'stale' | 'rejected' | 'source-maps'
-
-// A code cache that does not fit costs start-up time only: said once at start-up, with what to do about it.
-// A warning where the build went wrong; information where Node.js flags were chosen (--max-old-space-size...).
-const NOTICES: Partial<Record<CodeCacheUse, CodeCacheNotice>> = {
-  none: { level: 'warn', message: 'The bundled server has no code cache next to it: it starts slower until `npm run build` writes one.' },
-  stale: { level: 'warn', message: 'The code cache next to the bundled server was written for another build or another Node.js: it starts slower until `npm run build` writes a new one.' },
-  rejected: { level: 'info', message: 'V8 refused the code cache next to the bundled server: it was written without the Node.js flags given now (such as --max-old-space-size), so the server starts slower.' }
-}
-
-export interface CodeCacheNotice { level: 'warn' | 'info', message: string }
-
-/** What the server logs at start-up about how its code cache was used, if anything. */
-export function codeCacheNotice (use: CodeCacheUse): CodeCacheNotice | undefined {
-  return NOTICES[use]
-}
+// copy of its 3 MB (about 4 MB of RSS after start, measured, with the text in ASCII as bundle.mjs writes it).
 
 export interface LoadedBundle {
   exports: Record<string, unknown>
@@ -68,22 +43,26 @@ export function codeCacheFile (bundleFile: string): string {
 }
 
 // A cache file: one line of JSON naming what it was written for, then V8's data. V8 checks only the
-// source's length, so the SHA-256 of the bundle is what keeps a changed bundle from running stale bytecode.
-interface CacheHeader { v8: string, sha256: string }
+// source's length, so the SHA-256 of the bundle is what keeps a changed bundle from running stale bytecode;
+// V8 does not check its data either (a flipped bit can run altered bytecode, or end the process), so the
+// data's own SHA-256 is there too.
+interface CacheHeader { v8: string, sha256: string, data: string }
 
-function headerFor (source: string): CacheHeader {
-  return { v8: process.versions.v8, sha256: createHash('sha256').update(source).digest('hex') }
-}
+const sha256 = (bytes: string | Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
-/** V8's data in the cache file when it was written for this very bundle and this V8, else undefined. */
-function fittingCache (cacheFile: string, header: CacheHeader): Buffer | undefined {
-  if (!existsSync(cacheFile)) return undefined
-  const file = readFileSync(cacheFile)
-  const newline = file.indexOf(10)
-  if (newline === -1) return undefined
+/**
+ * V8's data in the cache file when it is whole and was written for this very bundle and this V8, else
+ * undefined (also when it cannot be read: a start goes on without it).
+ */
+function fittingCache (cacheFile: string, source: string): Buffer | undefined {
   try {
+    if (!existsSync(cacheFile)) return undefined
+    const file = readFileSync(cacheFile)
+    const newline = file.indexOf(10)
+    if (newline === -1) return undefined
+    const data = file.subarray(newline + 1)
     const written = JSON.parse(file.subarray(0, newline).toString('utf8')) as Partial<CacheHeader>
-    return written.v8 === header.v8 && written.sha256 === header.sha256 ? file.subarray(newline + 1) : undefined
+    return written.v8 === process.versions.v8 && written.sha256 === sha256(source) && written.data === sha256(data) ? data : undefined
   } catch {
     return undefined
   }
@@ -91,7 +70,7 @@ function fittingCache (cacheFile: string, header: CacheHeader): Buffer | undefin
 
 /** Whether `bundleFile` has a code cache written for it and for this V8 (scripts/ensure-built.mjs asks). */
 export function codeCacheFits (bundleFile: string): boolean {
-  return fittingCache(codeCacheFile(bundleFile), headerFor(readFileSync(bundleFile, 'utf8'))) !== undefined
+  return fittingCache(codeCacheFile(bundleFile), readFileSync(bundleFile, 'utf8')) !== undefined
 }
 
 function bundleFunction (bundleFile: string, value: unknown): BundleFunction {
@@ -100,7 +79,7 @@ function bundleFunction (bundleFile: string, value: unknown): BundleFunction {
 }
 
 /** Runs the bundle's function as Node runs a CommonJS module: `require` is Node's, relative to the bundle. */
-function run (bundleFile: string, bundle: BundleFunction, importExternal: ImportExternal | undefined): Record<string, unknown> {
+function runAsCommonJs (bundleFile: string, bundle: BundleFunction, importExternal: ImportExternal | undefined): Record<string, unknown> {
   const module = { exports: {} as Record<string, unknown> }
   bundle.call(module.exports, module.exports, createRequire(bundleFile), module, bundleFile, path.dirname(bundleFile), importExternal)
   return module.exports
@@ -115,13 +94,13 @@ function loadWithSourceMaps (bundleFile: string): LoadedBundle {
   const compiler = new Module(bundleFile) as Module & { _compile: (code: string, file: string) => void }
   compiler.filename = bundleFile
   compiler._compile(`module.exports = ${readFileSync(bundleFile, 'utf8')}`, bundleFile)
-  return { exports: run(bundleFile, bundleFunction(bundleFile, compiler.exports), undefined), codeCache: 'source-maps' }
+  return { exports: runAsCommonJs(bundleFile, bundleFunction(bundleFile, compiler.exports), undefined), codeCache: 'source-maps' }
 }
 
 /** Compiles the bundle, with the cached bytecode when it fits, and runs it. */
 function compileAndRun (bundleFile: string, source: string, cachedData: Buffer | undefined, importExternal: ImportExternal): { script: vm.Script, exports: Record<string, unknown> } {
   const script = new vm.Script(source, { filename: bundleFile, ...(cachedData === undefined ? {} : { cachedData }) })
-  return { script, exports: run(bundleFile, bundleFunction(bundleFile, script.runInThisContext()), importExternal) }
+  return { script, exports: runAsCommonJs(bundleFile, bundleFunction(bundleFile, script.runInThisContext()), importExternal) }
 }
 
 /** Loads the bundle, with its code cache where one fits (see CodeCacheUse). */
@@ -129,7 +108,7 @@ export function loadBundle (bundleFile: string, importExternal: ImportExternal):
   if (process.sourceMapsEnabled) return loadWithSourceMaps(bundleFile)
   const source = readFileSync(bundleFile, 'utf8')
   const cacheFile = codeCacheFile(bundleFile)
-  const cachedData = fittingCache(cacheFile, headerFor(source))
+  const cachedData = fittingCache(cacheFile, source)
   const { script, exports } = compileAndRun(bundleFile, source, cachedData, importExternal)
   const codeCache: CodeCacheUse = cachedData !== undefined ? (script.cachedDataRejected === true ? 'rejected' : 'used') : existsSync(cacheFile) ? 'stale' : 'none'
   return { exports, codeCache }
@@ -137,15 +116,28 @@ export function loadBundle (bundleFile: string, importExternal: ImportExternal):
 
 /**
  * Writes the code cache of `bundleFile`: the bytecode of everything its loading ran (the modules' top-level
- * code), then whatever `warmUp` (given its exports) runs. Written whole or not at all; returns its path.
+ * code), then whatever `warmUp` (given its exports) runs. Written whole, on disk, or not at all; returns its path.
  */
 export async function writeCodeCache (bundleFile: string, importExternal: ImportExternal, warmUp: (exports: Record<string, unknown>) => Promise<void> = async () => {}): Promise<string> {
   const source = readFileSync(bundleFile, 'utf8')
   const { script, exports } = compileAndRun(bundleFile, source, undefined, importExternal)
   await warmUp(exports)
+  const data = script.createCachedData()
+  const header: CacheHeader = { v8: process.versions.v8, sha256: sha256(source), data: sha256(data) }
   const cacheFile = codeCacheFile(bundleFile)
   const partial = `${cacheFile}.${process.pid}.tmp`
-  writeFileSync(partial, Buffer.concat([Buffer.from(`${JSON.stringify(headerFor(source))}\n`), script.createCachedData()]))
-  renameSync(partial, cacheFile)
+  try {
+    const fd = openSync(partial, 'w')
+    try {
+      writeFileSync(fd, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(partial, cacheFile)
+  } catch (err) {
+    rmSync(partial, { force: true })
+    throw err
+  }
   return cacheFile
 }

@@ -9,25 +9,30 @@
 // Stack traces name dist/server.bundle.js and its lines: `node --enable-source-maps dist/server.js` maps
 // them to the sources (dist/server.bundle.js.map), loading the bundle without its code cache.
 import { build } from 'esbuild'
-import { spawnSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { wrapBundle } from '../dist/lib/code-cache.js'
+import { writeCodeCacheInChild } from './write-code-cache.mjs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const EXTERNAL = ['better-sqlite3', '@kubernetes/client-node']
 
-// @fastify/swagger-ui reads its page and assets from next to its own code (`__dirname`), which a bundle
-// does not have: there, `__dirname` becomes the package's directory as Node resolves it when the server runs.
-const swaggerUiDirname = {
-  name: 'swagger-ui-dirname',
+// Code that finds files next to itself (`__dirname`): @fastify/swagger-ui its page and assets, @fastify/swagger
+// its package.json (for a default title). In a bundle `__dirname` is dist/, so in these packages' files it
+// becomes the file's own directory, from the package's as Node resolves it when the server runs (their
+// main file is at their root).
+const OWN_DIRNAME = /^(.*[\\/]node_modules[\\/](@fastify[\\/]swagger(?:-ui)?))[\\/].*\.js$/
+const ownDirname = {
+  name: 'own-dirname',
   setup (build) {
-    build.onLoad({ filter: /[\\/]@fastify[\\/]swagger-ui[\\/](index|lib[\\/]\w+)\.js$/ }, async ({ path: file }) => {
-      const sub = path.basename(path.dirname(file)) === 'lib' ? ", 'lib'" : ''
+    build.onLoad({ filter: OWN_DIRNAME }, async ({ path: file }) => {
       const source = await readFile(file, 'utf8')
-      const dirname = `require('node:path').join(require('node:path').dirname(require.resolve('@fastify/swagger-ui'))${sub})`
+      if (!source.includes('__dirname')) return undefined
+      const [, packageRoot, name] = OWN_DIRNAME.exec(file)
+      const inPackage = path.relative(packageRoot, path.dirname(file)).split(path.sep).filter(part => part !== '')
+      const dirname = `require('node:path').join(require('node:path').dirname(require.resolve(${JSON.stringify(name.replaceAll('\\', '/'))}))${inPackage.map(part => `, ${JSON.stringify(part)}`).join('')})`
       return { contents: source.replaceAll('__dirname', dirname), loader: 'js' }
     })
   }
@@ -94,10 +99,11 @@ export async function bundleServer () {
     // No keepNames: it sets the name of every function each time one is created, which halved the requests
     // per second of Fastify's per-request closures (GET /health: 15,000/s -> 8,000/s).
     sourcemap: true,
-    plugins: [swaggerUiDirname],
+    plugins: [ownDirname],
     logLevel: 'warning',
-    // The require.resolve() that swaggerUiDirname writes is meant to run, as Node's, when the server does.
-    logOverride: { 'require-resolve-not-external': 'silent' }
+    // The require.resolve() that ownDirname writes is meant to run, as Node's, when the server does.
+    // Only import.meta.url has a value in a CommonJS bundle (`define`): any other use would be undefined.
+    logOverride: { 'require-resolve-not-external': 'silent', 'empty-import-meta': 'error' }
   })
   for (const file of outputFiles) {
     writeFileSync(file.path, file.path === bundle ? wrapBundle(ascii(importsThroughLoader(file.text, metafile))) : file.contents)
@@ -114,13 +120,8 @@ export async function bundleServer () {
   })
   // tsc's, for the dist/server.js just replaced.
   rmSync(path.join(root, 'dist', 'server.js.map'), { force: true })
-  writeCodeCache(bundle)
-}
-
-/** Writes the code cache of `bundle`, in a process of its own (scripts/write-code-cache.mjs). */
-export function writeCodeCache (bundle) {
-  const written = spawnSync(process.execPath, [path.join(root, 'scripts', 'write-code-cache.mjs'), bundle], { stdio: 'inherit' })
-  if (written.status !== 0) throw new Error(`writing the code cache of ${bundle} failed (${written.status ?? written.signal})`)
+  const failed = writeCodeCacheInChild(bundle)
+  if (failed !== null) throw new Error(`writing the code cache of ${bundle} failed: ${failed}`)
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { codeCacheFits } from '../lib/code-cache.js'
+import { codeCacheFile, codeCacheFits } from '../lib/code-cache.js'
 import { configToml, ROOT, serverEnv, tempDir, within, writeConfig } from './helper.js'
 import { startFakeKube } from './fixtures/kube-api.js'
-import { alive, runNode } from './process.js'
+import { alive, runNode, type Exit } from './process.js'
 import { LISTENING, TOKEN, commit, trigger } from './server-process.js'
 
 interface NpmStart {
@@ -86,6 +87,34 @@ t.test('the bundled server serves the API docs page and its assets, the dashboar
 // client, imported the first time a project deploys. No loader or coverage of tap's in its environment.
 t.test('the bundle has a code cache written for it by this Node.js', async t => {
   t.ok(codeCacheFits(path.join(ROOT, 'dist', 'server.bundle.js')))
+})
+
+// What `npm start` does (scripts/ensure-built.mjs) when the cache next to the bundle does not fit: after
+// switching Node.js versions, or when it is missing or damaged, it writes a new one; when it cannot, the
+// server starts without one. dist/ is put back as it was, whatever happens.
+t.test('npm start writes a new code cache when the one next to the bundle is missing or damaged, and starts without one when it cannot', async t => {
+  const bundle = path.join(ROOT, 'dist', 'server.bundle.js')
+  const cacheFile = codeCacheFile(bundle)
+  const ensureBuilt = async (): Promise<{ exit: Exit, stderr: string }> => {
+    const run = runNode(t, [path.join(ROOT, 'scripts', 'ensure-built.mjs')], { PATH: process.env.PATH })
+    return { exit: await within(run.exited, 'ensure-built', 120_000), stderr: run.stderr() }
+  }
+  t.teardown(async () => {
+    rmSync(cacheFile, { recursive: true, force: true })
+    await ensureBuilt()
+  })
+  rmSync(cacheFile)
+  t.match(await ensureBuilt(), { exit: { code: 0 }, stderr: /writing the code cache for Node\.js/ })
+  t.ok(codeCacheFits(bundle), 'written')
+  const data = readFileSync(cacheFile)
+  data[data.length - 1]! ^= 1
+  writeFileSync(cacheFile, data)
+  t.match(await ensureBuilt(), { exit: { code: 0 }, stderr: /writing the code cache/ })
+  t.ok(codeCacheFits(bundle), 'written again')
+  t.match(await ensureBuilt(), { exit: { code: 0 }, stderr: '' }, 'nothing to do')
+  rmSync(cacheFile)
+  mkdirSync(cacheFile)
+  t.match(await ensureBuilt(), { exit: { code: 0 }, stderr: /could not write the code cache \(it exited with 1\): the server starts without it/ })
 })
 
 t.test('node dist/server.js starts the bundle with its code cache, then builds and deploys through the Kubernetes client it imports', async t => {

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { build } from 'esbuild'
 import t, { type Test } from 'tap'
-import { codeCacheFile, codeCacheFits, codeCacheNotice, loadBundle, wrapBundle, writeCodeCache } from '../../lib/code-cache.js'
+import { codeCacheNotice, logCodeCacheUse } from '../../lib/code-cache-notice.js'
+import { codeCacheFile, codeCacheFits, loadBundle, wrapBundle, writeCodeCache } from '../../lib/code-cache.js'
 import { runTs } from '../process.js'
 
 // tap runs this file with --enable-source-maps: off, but for the test that turns them on.
@@ -94,7 +95,7 @@ t.test("a changed bundle never runs the old one's bytecode, even at the same len
   t.match(codeCacheNotice('stale'), { level: 'warn', message: /npm run build/ })
 })
 
-t.test('a cache written by another V8, or unreadable, is stale: never given to V8', async t => {
+t.test('a cache written by another V8, or that cannot be read as one, is stale: never given to V8', async t => {
   const file = writeBundle(t)
   const cacheFile = await writeCodeCache(file, importExternal)
   const data = readFileSync(cacheFile)
@@ -109,19 +110,32 @@ t.test('a cache written by another V8, or unreadable, is stale: never given to V
     t.notOk(codeCacheFits(file), what)
     t.equal(loadBundle(file, importExternal).codeCache, 'stale', what)
   }
+  rmSync(cacheFile)
+  mkdirSync(cacheFile)
+  t.notOk(codeCacheFits(file), 'unreadable')
+  t.equal(loadBundle(file, importExternal).codeCache, 'stale', 'unreadable')
 })
 
-t.test('a cache V8 refuses (here: not its data) is said so, and the bundle runs all the same', async t => {
+t.test('a cache V8 refuses (written under other V8 flags) is said so, and the bundle runs all the same', async t => {
   const file = writeBundle(t)
-  const header = { v8: process.versions.v8, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') }
-  writeFileSync(codeCacheFile(file), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), Buffer.alloc(4096, 7)]))
+  // V8 checks the flags' hash in its data's header: data from a process with another flag is refused.
+  const other = runTs(t, 'test/fixtures/load-bundle.ts', ['--write', file], {})
+  t.same(await other.exited, { code: 0, signal: null }, other.stderr())
   t.ok(codeCacheFits(file), 'written for this bundle and this V8')
   t.same(await loadedElsewhere(t, file), { codeCache: 'rejected', answer: 42 })
-  const { exports, codeCache } = loadBundle(file, importExternal)
-  t.equal(codeCache, 'rejected')
-  t.equal(exports.answer, 42)
   t.match(codeCacheNotice('rejected'), { level: 'info', message: /flags/ })
   t.match(codeCacheNotice('none'), { level: 'warn', message: /no code cache/ })
+})
+
+t.test('a damaged cache (a bit of its data flipped) is stale: never given to V8', async t => {
+  const file = writeBundle(t)
+  const cacheFile = await writeCodeCache(file, importExternal)
+  const data = readFileSync(cacheFile)
+  data[data.length - 100]! ^= 1
+  writeFileSync(cacheFile, data)
+  t.notOk(codeCacheFits(file))
+  t.same(await loadedElsewhere(t, file), { codeCache: 'stale', answer: 42 })
+  t.match(codeCacheNotice('stale'), { message: /damaged/ })
 })
 
 t.test('with source maps on, Node loads the bundle itself (it maps only what it loads), without the cache', async t => {
@@ -138,8 +152,25 @@ t.test('with source maps on, Node loads the bundle itself (it maps only what it 
   t.equal(codeCacheNotice('source-maps'), undefined)
 })
 
-t.test('nothing is written when the bundle or its warm-up fails', async t => {
+t.test('with source maps on, a stack trace names the source the bundle was built from', async t => {
+  const dir = t.testdir({ 'fail.ts': 'export function fail (): never {\n  throw new Error(\'mapped\')\n}\n' })
+  const built = await build({ entryPoints: [path.join(dir, 'fail.ts')], outfile: path.join(dir, 'out.js'), bundle: true, format: 'cjs', platform: 'node', sourcemap: 'inline', write: false, logLevel: 'silent' })
+  const file = path.join(dir, 'server.bundle.js')
+  writeFileSync(file, wrapBundle(built.outputFiles[0]!.text))
+  process.setSourceMapsEnabled(true)
+  t.teardown(() => process.setSourceMapsEnabled(false))
+  const { exports, codeCache } = loadBundle(file, importExternal)
+  t.equal(codeCache, 'source-maps')
+  const error = t.throws(() => (exports.fail as () => never)()) as Error
+  t.match(error.stack, `${path.join(dir, 'fail.ts')}:2:`)
+})
+
+t.test('nothing is written when the bundle or its warm-up fails, or the cache cannot be put in place', async t => {
   const file = writeBundle(t)
+  mkdirSync(codeCacheFile(file))
+  await t.rejects(writeCodeCache(file, importExternal), { code: 'EISDIR' })
+  t.same(readdirSync(path.dirname(file)).sort(), ['server.bundle.js', 'server.bundle.js.cache'], 'no partial file left')
+  rmSync(codeCacheFile(file), { recursive: true })
   await t.rejects(writeCodeCache(file, importExternal, async () => { throw new Error('warm-up failed') }), /warm-up failed/)
   writeFileSync(file, wrapBundle('"use strict";\nthrow new Error("top-level code failed");\n'))
   await t.rejects(writeCodeCache(file, importExternal), /top-level code failed/)
@@ -153,4 +184,14 @@ t.test('a file that is not a bundle as scripts/bundle.mjs writes one is refused,
   process.setSourceMapsEnabled(true)
   t.teardown(() => process.setSourceMapsEnabled(false))
   t.throws(() => loadBundle(file, importExternal), /is not a bundle/)
+})
+
+t.test('the notice for how the bundle was loaded goes to the log at its level, once; nothing from the sources', async t => {
+  const logged: Array<[string, object, string]> = []
+  const log = { warn: (fields: object, message: string) => logged.push(['warn', fields, message]), info: (fields: object, message: string) => logged.push(['info', fields, message]) }
+  for (const use of [undefined, 'used', 'source-maps', 'stale', 'rejected'] as const) logCodeCacheUse(log, use)
+  t.same(logged, [
+    ['warn', { codeCache: 'stale' }, codeCacheNotice('stale')!.message],
+    ['info', { codeCache: 'rejected' }, codeCacheNotice('rejected')!.message]
+  ])
 })

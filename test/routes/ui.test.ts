@@ -67,8 +67,8 @@ t.test('a dot file, or a file in a dot folder, is not served even when it exists
   }
 })
 
-t.test('the ui folder is found from the sources, from dist/ and from the bundled dist/server.js', async t => {
+t.test('the ui folder is found from the sources, from dist/ and from the bundle, dist/server.bundle.js', async t => {
   t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'routes', 'ui.ts')).href), path.join(ROOT, 'ui'))
   t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'routes', 'ui.js')).href), path.join(ROOT, 'ui'))
-  t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'server.js')).href), path.join(ROOT, 'ui'))
+  t.equal(uiRoot(pathToFileURL(path.join(ROOT, 'dist', 'server.bundle.js')).href), path.join(ROOT, 'ui'))
 })
