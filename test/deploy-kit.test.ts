@@ -131,7 +131,8 @@ async function deployCalls (t: Test): Promise<{ resources: string[], verbs: stri
   }
   const verbOf: Record<string, string> = { GET: 'get', PATCH: 'patch', PUT: 'update', POST: 'create', DELETE: 'delete' }
   return {
-    resources: [...new Set(kube.requests.map(request => request.path.split('/')[6]!))].sort(),
+    // /apis/apps/v1/namespaces/<ns>/<resource>/<name>[/<subresource>]: RBAC names a subresource as <resource>/<subresource>.
+    resources: [...new Set(kube.requests.map(request => request.path.split('/').slice(6).filter((_, i) => i !== 1).join('/')))].sort(),
     verbs: [...new Set(kube.requests.map(request => verbOf[request.method] ?? request.method))].sort()
   }
 }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createHmac } from 'node:crypto'
+import { Writable } from 'node:stream'
 import { build, configToml, TOKENS, writeConfig } from '../helper.js'
 
 /** A bearer-protected route and an open one, declared the way every route of the service is. */
@@ -176,6 +177,20 @@ t.test('with no token outside production, a random token is generated, announced
   t.equal(ok.statusCode, 200)
   const none = await app.inject({ method: 'POST', url: '/protected' })
   t.equal(none.statusCode, 401, 'the service never runs unauthenticated')
+})
+
+t.test('a generated token is a secret as a configured one is: no log line carries it, and the redactor knows it', async t => {
+  const announced: string[] = []
+  const lines: string[] = []
+  const logStream = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done() } })
+  const app = await build(t, { BEARER_TOKENS: undefined, LOG_LEVEL: 'info' }, { announceToken: token => announced.push(token), logStream })
+  const token = announced[0]!
+  app.log.info({ header: `Bearer ${token}` }, `a line that quotes ${token}`)
+  const line = lines.find(written => written.includes('a line that quotes'))
+  t.ok(line)
+  t.notMatch(line, token)
+  t.match(JSON.parse(line!), { header: 'Bearer [redacted]', msg: 'a line that quotes [redacted]' })
+  t.equal(app.secrets.redactor.redact(`token=${token}`), 'token=[redacted]', 'nor a build log, a record or an error')
 })
 
 t.test('two development runs get different tokens', async t => {
