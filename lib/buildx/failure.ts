@@ -101,7 +101,7 @@ function toolFailure (result: ProcessResult, text: string): Failure | null {
  */
 export function classifyFailure (result: ProcessResult, lines: readonly string[], context: FailureContext): Failure {
   const text = finalError(lines)
-  return toolFailure(result, text) ?? buildFailure(text, lines, context) ?? builderOrUnknown(result, text, context.endpoint)
+  return toolFailure(result, text) ?? buildFailure(text, lines, context) ?? builderOrUnknown(result, text, context.endpoint, ' during the build')
 }
 
 /**
@@ -111,7 +111,7 @@ export function classifyFailure (result: ProcessResult, lines: readonly string[]
  */
 export function describeBuilderFailure (result: ProcessResult, lines: readonly string[], endpoint: string): string {
   const text = finalError(lines)
-  return (toolFailure(result, text) ?? builderOrUnknown(result, text, endpoint)).message
+  return (toolFailure(result, text) ?? builderOrUnknown(result, text, endpoint, '')).message
 }
 
 /** The failures only a build has: its push, base image, repository, Dockerfile or a step; null for others. */
@@ -147,11 +147,14 @@ function buildFailure (text: string, lines: readonly string[], context: FailureC
   return null
 }
 
-/** BuildKit lost or unreachable at `endpoint`, else buildx's final error, else the exit status. */
-function builderOrUnknown (result: ProcessResult, text: string, endpoint: string): Failure {
+/**
+ * BuildKit lost or unreachable at `endpoint`, else buildx's final error, else the exit status. `during` says
+ * what the connection was lost during (' during the build'), or nothing for the builder's own commands.
+ */
+function builderOrUnknown (result: ProcessResult, text: string, endpoint: string, during: string): Failure {
   let match: RegExpMatchArray | null
   if ((match = text.match(/rpc error: code = Unavailable desc = (.*)$/m)) !== null) {
-    return { reason: 'builder-connection-lost', message: `the connection to BuildKit at ${endpoint} was lost during the build (${match[1]!})` }
+    return { reason: 'builder-connection-lost', message: `the connection to BuildKit at ${endpoint} was lost${during} (${match[1]!})` }
   }
   // Only a failure to reach BuildKit itself ends with these, before any solve started.
   if (/^ERROR: (failed to build: )?(context deadline exceeded|.*Cannot connect to the BuildKit)/.test(text)) {

@@ -158,6 +158,6 @@ t.test('anything else: buildx\'s last ERROR line, shortened; or the exit status'
 t.test("the builder's own commands are described without a build's context: their errors are never read as a repository's or a push's", async t => {
   t.equal(describeBuilderFailure(exit1, ['ERROR: Authentication failed for https://proxy.test'], context.endpoint), 'Authentication failed for https://proxy.test')
   t.equal(describeBuilderFailure(exit1, ['ERROR: failed to push cache: no'], context.endpoint), 'failed to push cache: no')
-  t.equal(describeBuilderFailure(exit1, ['ERROR: failed to build: failed to receive status: rpc error: code = Unavailable desc = EOF'], context.endpoint), `the connection to BuildKit at ${context.endpoint} was lost during the build (EOF)`)
+  t.equal(describeBuilderFailure(exit1, ['ERROR: failed to build: failed to receive status: rpc error: code = Unavailable desc = EOF'], context.endpoint), `the connection to BuildKit at ${context.endpoint} was lost (EOF)`, 'not "during the build": there is none')
   t.equal(describeBuilderFailure({ code: 137, spawnError: null, aborted: false }, ['Killed'], context.endpoint), 'docker exited with code 137')
 })
