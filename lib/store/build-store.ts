@@ -115,8 +115,8 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   readonly deploys: DeployHistory
   /** Commit statuses and notifications until they are sent. */
   readonly reports: ReportStore
-  /** The Git hosts' delivery ids already seen, with their builds. */
-  readonly deliveries: Deliveries
+  /** The Git hosts' delivery ids already seen, with their builds (read and written only in recordAll). */
+  readonly #deliveries: Deliveries
   /** The docker children's process groups while they run (lib/process/process-groups.ts). */
   readonly processGroups: ProcessGroupStore
   /** Set once by the reports plugin, before any build changes: which reports each change sends. */
@@ -140,7 +140,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
     migrate(this.#db)
     this.deploys = new DeployHistory(this.#db)
     this.reports = new ReportStore(this.#db)
-    this.deliveries = new Deliveries(this.#db)
+    this.#deliveries = new Deliveries(this.#db)
     this.processGroups = new ProcessGroupStore(this.#db)
   }
 
@@ -182,7 +182,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
 
   #record (build: NewBuild, now: Date, actives: Map<string, ActiveBuild[]>): Recorded {
     const { source, delivery, commit } = build.trigger
-    const seen = delivery === null ? undefined : this.deliveries.buildOf(source, delivery)
+    const seen = delivery === null ? undefined : this.#deliveries.buildOf(source, delivery)
     if (seen !== undefined) return this.#duplicate(build, seen, now)
     let active = actives.get(build.project)
     if (active === undefined) actives.set(build.project, active = this.#activeBuilds(build.project))
@@ -253,7 +253,7 @@ export class BuildStore extends EventEmitter<{ final: [FinalEvent], change: [Cha
   }
 
   #rememberDelivery (build: NewBuild, id: number, now: Date): void {
-    if (build.trigger.delivery !== null) this.deliveries.remember(build.trigger.source, build.trigger.delivery, id, now)
+    if (build.trigger.delivery !== null) this.#deliveries.remember(build.trigger.source, build.trigger.delivery, id, now)
   }
 
   /** Inserts a queued build and its images; the record is made from what was written, not read back. */
