@@ -13,7 +13,7 @@ import { forcedExitDelayMs } from './lib/shutdown.js'
 
 /**
  * Runs the server: composes the app, shuts it down gracefully on SIGTERM and SIGINT, listens. Started by
- * server.ts (from the sources) and by dist/server.js (the bundle, with how its code cache was used).
+ * server.ts (from the sources) and by dist/server.js, which loads the bundle (with how its code cache was used).
  */
 export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): Promise<void> {
   const app = buildApp({ env: process.env })
@@ -50,11 +50,12 @@ export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): 
 
 /**
  * What the bundle runs before its code cache is written (scripts/write-code-cache.mjs), so that the cache
- * holds what a start compiles: the app composed and started, then asked for /health, in a temporary folder,
- * logging nowhere, with no docker or git to run (PATH is that folder, with no program in it), then closed.
+ * holds what a start compiles: the app composed and started, then asked for /health, in a temporary folder
+ * (under `tmpRoot`), logging nowhere, with no docker or git to run (PATH is that folder, with no program in
+ * it), then closed. Returns /health's status code.
  */
-export async function warmUp (): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'build-hook-warm-up-'))
+export async function warmUp ({ tmpRoot = os.tmpdir() }: { tmpRoot?: string } = {}): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpRoot, 'build-hook-warm-up-'))
   try {
     const configPath = path.join(dir, 'config.toml')
     writeFileSync(configPath, '[app]\nregistry = "registry.invalid"\n[[projects]]\nname = "warm-up"\nslug = "warm-up"\ncode = { url = "https://git.invalid/warm-up", branch = "main" }\n[[projects.image]]\nrepository = "warm-up"\nlocation = "Dockerfile"\ntag = "latest"\n')
@@ -63,8 +64,9 @@ export async function warmUp (): Promise<void> {
       logStream: new Writable({ write: (_chunk, _encoding, done) => done() })
     })
     await app.ready()
-    await app.inject({ url: '/health' })
+    const health = await app.inject({ url: '/health' })
     await app.close()
+    return health.statusCode
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

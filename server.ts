@@ -1,5 +1,5 @@
-// The server from the sources (`npm run dev`, the tests): `npm start` and production run its bundle,
-// dist/server.js (scripts/bundle.mjs), which starts the same serve().
+// The server from the sources (`npm run dev`, the tests). `npm start` and production run dist/server.js,
+// which loads the bundle, dist/server.bundle.js (scripts/bundle.mjs), and starts the same serve().
 import { serve } from './serve.js'
 
 await serve()

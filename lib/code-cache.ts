@@ -52,11 +52,10 @@ const sha256 = (bytes: string | Buffer): string => createHash('sha256').update(b
 
 /**
  * V8's data in the cache file when it is whole and was written for this very bundle and this V8, else
- * undefined (also when it cannot be read: a start goes on without it).
+ * undefined (also when it is missing or cannot be read: a start goes on without it).
  */
 function fittingCache (cacheFile: string, source: string): Buffer | undefined {
   try {
-    if (!existsSync(cacheFile)) return undefined
     const file = readFileSync(cacheFile)
     const newline = file.indexOf(10)
     if (newline === -1) return undefined
@@ -116,7 +115,8 @@ export function loadBundle (bundleFile: string, importExternal: ImportExternal):
 
 /**
  * Writes the code cache of `bundleFile`: the bytecode of everything its loading ran (the modules' top-level
- * code), then whatever `warmUp` (given its exports) runs. Written whole, on disk, or not at all; returns its path.
+ * code), then whatever `warmUp` (given its exports) runs. Written whole (synced, then renamed into place) or
+ * not at all; returns its path.
  */
 export async function writeCodeCache (bundleFile: string, importExternal: ImportExternal, warmUp: (exports: Record<string, unknown>) => Promise<void> = async () => {}): Promise<string> {
   const source = readFileSync(bundleFile, 'utf8')

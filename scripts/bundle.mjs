@@ -9,7 +9,7 @@
 // Stack traces name dist/server.bundle.js and its lines: `node --enable-source-maps dist/server.js` maps
 // them to the sources (dist/server.bundle.js.map), loading the bundle without its code cache.
 import { build } from 'esbuild'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { wrapBundle } from '../dist/lib/code-cache.js'
 import { writeCodeCacheInChild } from './write-code-cache.mjs'
@@ -31,6 +31,8 @@ const ownDirname = {
       const source = await readFile(file, 'utf8')
       if (!source.includes('__dirname')) return undefined
       const [, packageRoot, name] = OWN_DIRNAME.exec(file)
+      // require.resolve() finds the top-level copy: a nested one (another version) would read its files.
+      if (packageRoot !== path.join(root, 'node_modules', name)) throw new Error(`bundle.mjs: ${file} is not in the top-level copy of ${name}`)
       const inPackage = path.relative(packageRoot, path.dirname(file)).split(path.sep).filter(part => part !== '')
       const dirname = `require('node:path').join(require('node:path').dirname(require.resolve(${JSON.stringify(name.replaceAll('\\', '/'))}))${inPackage.map(part => `, ${JSON.stringify(part)}`).join('')})`
       return { contents: source.replaceAll('__dirname', dirname), loader: 'js' }
@@ -74,12 +76,15 @@ function ascii (code) {
 }
 
 /**
- * Writes dist/server.bundle.js (and its source map), dist/server.js and the code cache; rejects with
- * esbuild's messages, or what loading the bundle printed, when it cannot.
+ * Writes dist/server.bundle.js (and its source map), dist/server.js and, unless `codeCache` is false, the
+ * code cache; rejects with esbuild's messages, or why the cache could not be written, when it cannot.
  */
-export async function bundleServer () {
+export async function bundleServer ({ codeCache = true } = {}) {
   const bundle = path.join(root, 'dist', 'server.bundle.js')
-  rmSync(`${bundle}.cache`, { force: true })
+  // The cache, and what a writer that was killed left of one (lib/code-cache.ts).
+  for (const name of readdirSync(path.dirname(bundle))) {
+    if (name.startsWith('server.bundle.js.cache')) rmSync(path.join(path.dirname(bundle), name), { force: true })
+  }
   const { outputFiles, metafile } = await build({
     entryPoints: [path.join(root, 'serve.ts')],
     outfile: bundle,
@@ -120,10 +125,17 @@ export async function bundleServer () {
   })
   // tsc's, for the dist/server.js just replaced.
   rmSync(path.join(root, 'dist', 'server.js.map'), { force: true })
+  if (!codeCache) return
   const failed = writeCodeCacheInChild(bundle)
   if (failed !== null) throw new Error(`writing the code cache of ${bundle} failed: ${failed}`)
 }
 
+// `node scripts/bundle.mjs [--no-code-cache]` (scripts/ensure-built.mjs writes the cache apart, and starts
+// the server without one when it cannot).
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await bundleServer().catch(() => { process.exitCode = 1 })
+  await bundleServer({ codeCache: !process.argv.includes('--no-code-cache') }).catch(err => {
+    // esbuild has printed its own errors; anything else is said here.
+    if (err.errors === undefined) process.stderr.write(`build-hook: ${err.message}\n`)
+    process.exitCode = 1
+  })
 }

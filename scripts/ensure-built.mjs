@@ -26,7 +26,8 @@ const bundleInputs = ['package-lock.json', 'node_modules/.package-lock.json', 's
 
 /**
  * Compiles and bundles what is stale, then makes sure the bundle has a code cache; returns the exit status
- * of what failed (tsc's, the bundling's), or 0.
+ * of what failed (tsc's, the bundling's), or 0 (also when no cache could be written: it only makes the
+ * start slower).
  */
 export async function ensureBuilt () {
   const stale = sources.filter(source => {
@@ -42,9 +43,10 @@ export async function ensureBuilt () {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
   if (result.status !== 0) return result.status ?? 1
-  // Then the server's single file, what starts it and its code cache (esbuild prints what stops it).
-  const bundle = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' })
-  return bundle.status ?? 1
+  // Then the server's single file and what starts it (esbuild prints what stops it), then its code cache.
+  const bundle = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs'), '--no-code-cache'], { stdio: 'inherit' })
+  if (bundle.status !== 0) return bundle.status ?? 1
+  return ensureCodeCache(bundled)
 }
 
 /**

@@ -24,7 +24,10 @@ export function writeCodeCacheInChild (bundle) {
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { writeCodeCache } = await import('../dist/lib/code-cache.js')
-  await writeCodeCache(process.argv[2], specifier => import(specifier), exports => exports.warmUp())
+  await writeCodeCache(process.argv[2], specifier => import(specifier), async exports => {
+    const health = await exports.warmUp()
+    if (health !== 200) throw new Error(`the warm-up start's /health answered ${health}`)
+  })
   // Whatever a module's top-level code left running (a timer, a handle) does not hold the build up.
   process.exit(0)
 }

@@ -43,8 +43,12 @@ export function runTs (t: Test, entry: string, args: readonly string[], env: Rec
  * coverage to the environment of every child a test spawns.
  */
 export function runNode (t: Test, argv: readonly string[], env: Record<string, string | undefined>): RunningProcess {
-  const variables = Object.entries(env).flatMap(([name, value]) => value === undefined ? [] : [`${name}=${value}`])
-  return watched(t, spawn('env', ['-i', ...variables, process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+  return watched(t, spawn('env', [...onlyThisEnvironment(env), process.execPath, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+}
+
+/** `env`'s arguments that run a command with exactly these variables (undefined ones left out), and none of tap's. */
+export function onlyThisEnvironment (env: Record<string, string | undefined>): string[] {
+  return ['-i', ...Object.entries(env).flatMap(([name, value]) => value === undefined ? [] : [`${name}=${value}`])]
 }
 
 /** The process, its output collected and waited for; killed at the end of the test if still running. */
