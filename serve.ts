@@ -8,6 +8,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { logCodeCacheUse, type CodeCacheUse } from './lib/code-cache-notice.js'
 import { BuildHookError } from './lib/errors.js'
+import { collectWhenIdle } from './lib/memory/idle-collector.js'
 import { DEFAULT_KILL_GRACE_MS } from './lib/process/run-process.js'
 import { forcedExitDelayMs } from './lib/shutdown.js'
 
@@ -29,6 +30,8 @@ export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): 
 
   logCodeCacheUse(app.log, codeCache)
   await app.ready().then(() => {}, startupFailed)
+  // The memory a burst of pushes left behind, given back once the server idles (bench/results.md, step 17).
+  const idleCollection = collectWhenIdle(app.log)
 
   closeWithGrace({
     // Strictly after the drain, the grace period and the kill grace of the builds' docker children (the
@@ -41,6 +44,7 @@ export async function serve ({ codeCache }: { codeCache?: CodeCacheUse } = {}): 
     /* c8 ignore next -- only an uncaught exception gets here, and nothing from outside can provoke one */
     if (err !== undefined) app.log.error({ err }, 'Unexpected error: shutting down.')
     else app.log.info({ signal }, 'Shutting down.')
+    idleCollection.stop()
     await app.close()
     app.log.info('Shut down.')
   })
