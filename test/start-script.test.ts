@@ -147,3 +147,10 @@ t.test('with Node.js flags the cache was not written under, V8 refuses it: the s
   server.child.kill('SIGTERM')
   t.same(await within(server.exited, 'the server to exit'), { code: 0, signal: null })
 })
+
+// env-schema's Ajv in the bundle skips the meta-schema check of schemas (scripts/env-schema-ajv.cjs), not of values.
+t.test('the bundled server still refuses an environment its schema does not allow, and says why', async t => {
+  const server = runNode(t, [path.join(ROOT, 'dist', 'server.js')], await serverEnv(t, { PORT: 'eighty' }))
+  t.same(await within(server.exited, 'the server to exit'), { code: 1, signal: null })
+  t.match(server.stderr(), /build-hook: Invalid environment: env\/PORT must be integer/)
+})
