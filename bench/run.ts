@@ -269,8 +269,9 @@ const rssAfterLoad = hook.rssMb()
 const collections = (): number => readFileSync(path.join(work, 'memory.log'), 'utf8').split('Heap collected while idle.').length - 1
 const collectedBefore = collections()
 const idleStarted = performance.now()
-await waitFor(async () => collections() > collectedBefore, 'the idle collection after the burst')
-const idleCollectionSeconds = (performance.now() - idleStarted) / 1000
+// None within 60 s (a heap that never grew by 16 MB, as under HOOK_NODE_ARGS=--max-semi-space-size=2): said in the row.
+const idleCollected = await waitFor(async () => collections() > collectedBefore, 'the idle collection after the burst').then(() => true, () => false)
+const idleCollection = idleCollected ? `the idle collection ran ${fmt((performance.now() - idleStarted) / 1000)} s after the burst` : 'no idle collection within 60 s'
 const rssRecorded = hook.rssMb()
 const followers = await Promise.all(Array.from({ length: 100 }, async () => {
   const controller = new AbortController()
@@ -284,7 +285,7 @@ writeFileSync(gate, '')
 for (const follower of followers) { while (!(await follower.reader.read()).done); }
 rows.push(['RSS after start', `${fmt(rssStart)} MB`, '< 85 MB', check(rssStart < 85)])
 rows.push([`RSS right after ${fmt(recordRun.accepted)} more recorded builds`, `${fmt(rssAfterLoad)} MB`, '', ''])
-rows.push([`idle RSS after them (the idle collection ran ${fmt(idleCollectionSeconds)} s after the burst)`, `${fmt(rssRecorded)} MB`, '< 120 MB', check(rssRecorded < 120 && recordRun.accepted === 10_000)])
+rows.push([`idle RSS after them (${idleCollection})`, `${fmt(rssRecorded)} MB`, '< 120 MB', check(rssRecorded < 120 && recordRun.accepted === 10_000)])
 rows.push(['RSS with 100 log followers of a running build', `${fmt(rssFollowers)} MB`, '< 200 MB', check(rssFollowers < 200)])
 await hook.stop()
 

@@ -22,7 +22,7 @@ function walk (dir) {
 
 // The bundle, dist/server.bundle.js, also holds the dependencies (scripts/bundle.mjs): an `npm install` or
 // `npm update`, which runs no `prepare`, or a change to how it is bundled or started, makes it stale as well.
-const bundleInputs = ['package-lock.json', 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'scripts/server-entry.mjs', 'scripts/write-code-cache.mjs', 'tsconfig.json', 'tsconfig.build.json']
+const bundleInputs = ['package-lock.json', 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'scripts/env-schema-ajv.cjs', 'scripts/server-entry.mjs', 'scripts/write-code-cache.mjs', 'tsconfig.json', 'tsconfig.build.json']
 
 /**
  * Compiles and bundles what is stale, then makes sure the bundle has a code cache; returns the exit status

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs'
+import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { warmUp } from '../serve.js'
 
@@ -8,4 +9,7 @@ t.test('the warm-up start composes and starts the app, has /health answered, clo
   const tmpRoot = t.testdir()
   t.equal(await warmUp({ tmpRoot }), 200)
   t.same(readdirSync(tmpRoot), [])
+  // The code cache is written right after, under the flags V8 has then: the idle collector's --expose-gc
+  // (set when it first collects, lib/memory/idle-collector.ts) must not be one of them.
+  t.equal(runInNewContext('typeof gc'), 'undefined', 'no --expose-gc')
 })
