@@ -183,12 +183,16 @@ export async function within<T> (promise: Promise<T>, what: string, timeoutMs = 
   }
 }
 
-/** The build's record once its status is one of `statuses`. */
+/**
+ * The build's record once its status is one of `statuses`. 90 s: a test file's first deploy imports the
+ * Kubernetes client (about 4 s through tap's loader on an idle machine), and with two suites running at once
+ * on two cores the first build of rollback.test.ts and status.test.ts took more than 30 s.
+ */
 export function buildIn (app: FastifyInstance, id: number, statuses: readonly BuildStatus[]): Promise<BuildRecord> {
   return eventually(() => {
     const build = app.store.get(id)
     return build !== null && statuses.includes(build.status) ? build : undefined
-  }, `build ${id} to be ${statuses.join(' or ')}`)
+  }, `build ${id} to be ${statuses.join(' or ')}`, 90_000)
 }
 
 export function finished (app: FastifyInstance, id: number): Promise<BuildRecord> {
